@@ -1,0 +1,84 @@
+// swift-tools-version: 6.1
+//
+// Daybreak: an event-driven init daemon and service supervisor that runs
+// Upstart job files unchanged. See README.md and docs/.
+//
+// Shape (docs/architecture.md): a pure core (JobFile, Engine), a thin shell
+// (Supervisor, Control, Platform) and process spawning in a small C target
+// (CSpawn). Executables are thin wrappers over those modules.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+]
+
+let package = Package(
+    name: "Daybreak",
+    products: [
+        .executable(name: "daybreak", targets: ["Daybreak"]),
+        .executable(name: "initctl", targets: ["Initctl"]),
+        .executable(name: "init-checkconf", targets: ["InitCheckconf"]),
+        .library(name: "JobFile", targets: ["JobFile"]),
+        .library(name: "Engine", targets: ["Engine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        // Pure: the job-file language. No syscalls, no Foundation beyond JSON.
+        .target(name: "JobFile", swiftSettings: strict),
+        // Pure: events, goals and states. Depends only on JobFile.
+        .target(name: "Engine", dependencies: ["JobFile"], swiftSettings: strict),
+        // The async-signal-safe child side of spawning, in C.
+        .target(name: "CSpawn"),
+        // Typed wrappers over the Linux calls the shell needs.
+        .target(
+            name: "Platform",
+            dependencies: ["CSpawn", .product(name: "SystemPackage", package: "swift-system")],
+            swiftSettings: strict),
+        // The control protocol: frames and messages, shared by daemon and clients.
+        .target(name: "Control", swiftSettings: strict),
+        // The event loop that carries out the engine's effects.
+        .target(
+            name: "Supervisor",
+            dependencies: ["JobFile", "Engine", "Platform", "Control"],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "Daybreak",
+            dependencies: [
+                "Supervisor",
+                "Platform",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "Initctl",
+            dependencies: [
+                "Control",
+                "Platform",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "InitCheckconf",
+            dependencies: [
+                "JobFile",
+                "Platform",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "JobFileTests",
+            dependencies: [
+                "JobFile",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["JobFile", "Platform"],
+            swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,113 @@
+import ArgumentParser
+import JobFile
+import Platform
+
+/// `init-checkconf [--json] PATH...`: checks job files without running them.
+///
+/// Each PATH is a job file (its `.override` beside it is read too) or a
+/// directory (every `.conf` below it, named by its path relative to the
+/// directory). Errors go to standard error as `FILE:LINE:COLUMN: message`.
+/// Exits 1 when any file fails, 0 otherwise.
+@main
+struct InitCheckconf: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init-checkconf",
+        abstract: "Check Upstart/Daybreak job files for errors without running them.",
+        discussion: "Exits 0 when every file parses, 1 when any fails. See docs/init-checkconf.md.")
+
+    @Flag(name: .long, help: "Print each parsed job as JSON on standard output.")
+    var json = false
+
+    @Flag(name: [.short, .long], help: "Print only errors.")
+    var quiet = false
+
+    @Argument(help: "Job files (.conf) or directories of them.")
+    var paths: [String]
+
+    mutating func run() throws {
+        var results: [JSONValue] = []
+        var failed = false
+        for path in paths {
+            let targets: [(name: String, conf: String, override: String?)]
+            switch FileSystem.kind(of: path) {
+            case .directory:
+                do {
+                    let files = try FileSystem.walk(path)
+                    targets = ConfEntry.entries(from: files).map {
+                        ($0.name, path + "/" + $0.conf, $0.override.map { path + "/" + $0 })
+                    }
+                    if targets.isEmpty {
+                        printError("\(path): no .conf files in this directory")
+                        failed = true
+                    }
+                    for orphan in ConfEntry.orphanOverrides(in: files) where !quiet {
+                        printError("\(path)/\(orphan): warning: override file has no job file beside it; ignored")
+                    }
+                } catch {
+                    printError(error.description)
+                    failed = true
+                    continue
+                }
+            case .regular:
+                let base = path.split(separator: "/").last.map(String.init) ?? path
+                let name = base.hasSuffix(".conf") ? String(base.dropLast(5)) : base
+                let overridePath = path.hasSuffix(".conf") ? String(path.dropLast(5)) + ".override" : nil
+                let hasOverride = overridePath.map { FileSystem.kind(of: $0) == .regular } ?? false
+                targets = [(name, path, hasOverride ? overridePath : nil)]
+            case .other:
+                printError("\(path): not a regular file or directory")
+                failed = true
+                continue
+            case nil:
+                printError("\(path): no such file or directory")
+                failed = true
+                continue
+            }
+            for target in targets {
+                let result = check(name: target.name, conf: target.conf, override: target.override)
+                if !result.ok { failed = true }
+                results.append(result.json)
+            }
+        }
+        if json {
+            print(JSONValue.array(results).pretty)
+        }
+        if failed { throw ExitCode(1) }
+    }
+
+    /// Parses one job and reports it. Returns whether it passed and its JSON entry.
+    func check(name: String, conf: String, override: String?) -> (ok: Bool, json: JSONValue) {
+        let entry: [(String, JSONValue)] = [("file", .string(conf)), ("override", override.map(JSONValue.string) ?? .null)]
+        do {
+            let confBytes = try FileSystem.readFile(conf)
+            let overrideBytes = try override.map { path throws(PlatformError) in try FileSystem.readFile(path) }
+            let (job, overrideError) = try Parser.parseWithOverride(
+                name: name, conf: confBytes, confFile: conf,
+                override: overrideBytes, overrideFile: override ?? "")
+            if let overrideError {
+                printError("\(overrideError) (the override is ignored; the job file alone defines '\(name)')")
+                return (false, .object(entry + [("ok", .bool(false)), ("error", overrideError.json), ("job", job.json)]))
+            }
+            if !quiet && !json { print("File \(conf): syntax ok") }
+            return (true, .object(entry + [("ok", .bool(true)), ("error", .null), ("job", job.json)]))
+        } catch let error as JobParseError {
+            printError(error.description)
+            return (false, .object(entry + [("ok", .bool(false)), ("error", error.json), ("job", .null)]))
+        } catch {
+            printError("\(error)")
+            let err = JSONValue.object([("file", .string(conf)), ("line", .number(0)), ("column", .number(0)), ("message", .string("\(error)"))])
+            return (false, .object(entry + [("ok", .bool(false)), ("error", err), ("job", .null)]))
+        }
+    }
+}
+
+func printError(_ message: String) {
+    var stderr = StandardError()
+    print("init-checkconf: \(message)", to: &stderr)
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        FileSystem.writeStandardError(string)
+    }
+}

@@ -1,0 +1,226 @@
+/// A job class: everything one job file (and its override) says, as a value.
+///
+/// This is the parsed, normalized form of a job file. It holds no runtime
+/// state; the engine creates instances from it. Every field has the default
+/// Upstart 1.13 gives it when the stanza is absent, so two files that say the
+/// same thing in different words parse to equal values.
+public struct JobClass: Hashable, Sendable {
+    /// The job's name: its path relative to the configuration directory,
+    /// without the `.conf` suffix (`net/apache` for `/etc/init/net/apache.conf`).
+    public var name: String
+
+    // MARK: Documentation stanzas
+    public var description: String?
+    public var author: String?
+    public var version: String?
+    public var usage: String?
+    /// `emits`: event names (globs allowed) this job says it emits. Accumulates.
+    public var emits: [String] = []
+
+    // MARK: Events and conditions
+    /// `start on`; nil when absent or cleared by a later `manual`.
+    public var startOn: EventExpression?
+    /// `stop on`; nil when absent.
+    public var stopOn: EventExpression?
+    /// `while`: a Daybreak stanza. The job runs exactly while this holds.
+    public var whileCondition: StateExpression?
+
+    // MARK: Instances, tasks, respawning
+    /// `instance NAME`: the pattern (with `$VAR` references) naming instances.
+    public var instance: String?
+    public var task: Bool = false
+    public var respawn: Bool = false
+    public var respawnLimit: RespawnLimit = .default
+    /// `normal exit`: statuses and signals that are not failures. Accumulates.
+    public var normalExit: [ExitCondition] = []
+
+    // MARK: Processes
+    public var main: ProcessSpec?
+    public var preStart: ProcessSpec?
+    public var postStart: ProcessSpec?
+    public var preStop: ProcessSpec?
+    public var postStop: ProcessSpec?
+
+    // MARK: Process environment
+    public var console: ConsoleMode = .log
+    /// `env`: in order of first definition; a later `env` of the same name
+    /// replaces the value in place.
+    public var env: [EnvVariable] = []
+    /// `export`: variable names copied into this job's events. Accumulates.
+    public var export: [String] = []
+    public var expect: ExpectMode = .none
+    public var killSignal: Signal = .term
+    /// `kill timeout`, seconds between the kill signal and SIGKILL.
+    public var killTimeout: Int = 5
+    public var reloadSignal: Signal = .hup
+    /// `limit`: one entry per resource; a later `limit` of the same resource replaces it.
+    public var limits: [ResourceLimit] = []
+    public var nice: Int?
+    public var oomScore: OOMScore?
+    /// `umask`, or nil for the default (022).
+    public var umask: Int?
+    public var chdir: String?
+    public var chroot: String?
+    public var setuid: String?
+    public var setgid: String?
+    public var apparmorLoad: String?
+    public var apparmorSwitch: String?
+    /// `cgroup`: accumulates; an entry with the same controller, name and key replaces.
+    public var cgroups: [CgroupSetting] = []
+    /// `namespace`: the kinds of new namespace the job's processes get. Sorted, unique.
+    public var namespaces: [NamespaceKind] = []
+
+    public init(name: String) {
+        self.name = name
+    }
+
+    /// The process of the given kind, or nil when the job has none.
+    public func process(_ kind: ProcessKind) -> ProcessSpec? {
+        switch kind {
+        case .main: return main
+        case .preStart: return preStart
+        case .postStart: return postStart
+        case .preStop: return preStop
+        case .postStop: return postStop
+        }
+    }
+
+    /// Sets the process of the given kind.
+    public mutating func setProcess(_ kind: ProcessKind, _ spec: ProcessSpec?) {
+        switch kind {
+        case .main: main = spec
+        case .preStart: preStart = spec
+        case .postStart: postStart = spec
+        case .preStop: preStop = spec
+        case .postStop: postStop = spec
+        }
+    }
+}
+
+/// The five processes a job may define (the JobScripts specification).
+public enum ProcessKind: String, CaseIterable, Hashable, Sendable {
+    case main
+    case preStart = "pre-start"
+    case postStart = "post-start"
+    case preStop = "pre-stop"
+    case postStop = "post-stop"
+}
+
+/// One process: a command run directly (`exec`) or a shell script (`script`).
+public struct ProcessSpec: Hashable, Sendable {
+    public enum Kind: String, Hashable, Sendable {
+        case exec
+        case script
+    }
+    public var kind: Kind
+    /// For `exec`: the command line as written (quotes kept; the spawner
+    /// decides whether it needs a shell). For `script`: the body, verbatim,
+    /// each line ending in a newline.
+    public var command: String
+
+    public init(_ kind: Kind, _ command: String) {
+        self.kind = kind
+        self.command = command
+    }
+
+    public static func exec(_ command: String) -> ProcessSpec { ProcessSpec(.exec, command) }
+    public static func script(_ body: String) -> ProcessSpec { ProcessSpec(.script, body) }
+}
+
+/// `console none|output|owner|log`.
+public enum ConsoleMode: String, CaseIterable, Hashable, Sendable {
+    case none, output, owner, log
+}
+
+/// `expect stop|daemon|fork|notify` (and `none`, the default).
+public enum ExpectMode: String, CaseIterable, Hashable, Sendable {
+    case none, stop, daemon, fork, notify
+}
+
+/// One `env` stanza: `env KEY=VALUE`, or `env KEY` (value from the daemon's own environment).
+public struct EnvVariable: Hashable, Sendable {
+    public var name: String
+    /// nil for `env KEY`: the value is taken from the daemon's environment.
+    public var value: String?
+
+    public init(name: String, value: String?) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// `respawn limit COUNT INTERVAL` or `respawn limit unlimited`.
+public enum RespawnLimit: Hashable, Sendable {
+    case limit(count: Int, interval: Int)
+    case unlimited
+
+    /// Upstart's default: 10 respawns in 5 seconds.
+    public static let `default` = RespawnLimit.limit(count: 10, interval: 5)
+}
+
+/// One `normal exit` entry: an exit status or a signal.
+public enum ExitCondition: Hashable, Sendable {
+    case status(Int)
+    case signal(Signal)
+}
+
+/// `oom score N|never` (or the old `oom N|never`, converted to a score).
+public enum OOMScore: Hashable, Sendable {
+    case score(Int)
+    case never
+}
+
+/// One `limit RESOURCE SOFT HARD` stanza.
+public struct ResourceLimit: Hashable, Sendable {
+    public var resource: Resource
+    public var soft: LimitValue
+    public var hard: LimitValue
+
+    public init(resource: Resource, soft: LimitValue, hard: LimitValue) {
+        self.resource = resource
+        self.soft = soft
+        self.hard = hard
+    }
+
+    /// The resources `limit` accepts (setrlimit(2)'s, without the RLIMIT_ prefix).
+    public enum Resource: String, CaseIterable, Hashable, Sendable, Comparable {
+        case core, cpu, data, fsize, memlock, msgqueue, nice, nofile, nproc, rss, rtprio, sigpending, stack
+        public static func < (a: Resource, b: Resource) -> Bool { a.rawValue < b.rawValue }
+    }
+}
+
+/// A limit value: a number, or `unlimited`.
+public enum LimitValue: Hashable, Sendable, Comparable {
+    case value(UInt64)
+    case unlimited
+
+    public static func < (a: LimitValue, b: LimitValue) -> Bool {
+        switch (a, b) {
+        case let (.value(x), .value(y)): return x < y
+        case (.value, .unlimited): return true
+        default: return false
+        }
+    }
+}
+
+/// One `cgroup CONTROLLER [NAME] [KEY VALUE]` stanza.
+public struct CgroupSetting: Hashable, Sendable {
+    public var controller: String
+    /// nil: the job's own group (`$UPSTART_CGROUP`).
+    public var name: String?
+    public var key: String?
+    public var value: String?
+
+    public init(controller: String, name: String? = nil, key: String? = nil, value: String? = nil) {
+        self.controller = controller
+        self.name = name
+        self.key = key
+        self.value = value
+    }
+}
+
+/// `namespace KIND...`: a Daybreak stanza.
+public enum NamespaceKind: String, CaseIterable, Hashable, Sendable, Comparable {
+    case cgroup, ipc, mount, net, pid, user, uts
+    public static func < (a: NamespaceKind, b: NamespaceKind) -> Bool { a.rawValue < b.rawValue }
+}

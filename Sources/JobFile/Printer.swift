@@ -1,0 +1,171 @@
+/// Prints a `JobClass` back as job-file text.
+///
+/// The guarantee, pinned by property tests: parsing the printed text gives a
+/// value equal to the one printed (`parse(print(job)) == job`), for every job
+/// the parser can produce. The text is canonical: stanzas in a fixed order,
+/// defaults left out, tokens quoted only where the lexer needs it.
+extension JobClass {
+    public var jobFileText: String {
+        var out = ""
+        func line(_ s: String) { out += s + "\n" }
+
+        if let v = description { line("description \(quoteIfNeeded(v))") }
+        if let v = author { line("author \(quoteIfNeeded(v))") }
+        if let v = version { line("version \(quoteIfNeeded(v))") }
+        if let v = usage { line("usage \(quoteIfNeeded(v))") }
+        if !emits.isEmpty { line("emits " + emits.map(quoteIfNeeded).joined(separator: " ")) }
+
+        if let e = startOn { line("start on \(e.text)") }
+        if let e = stopOn { line("stop on \(e.text)") }
+        if let w = whileCondition { line("while \(w.text)") }
+
+        if let v = instance { line("instance \(quoteIfNeeded(v))") }
+        if task { line("task") }
+        if respawn { line("respawn") }
+        switch respawnLimit {
+        case .unlimited: line("respawn limit unlimited")
+        case .limit(let c, let i) where respawnLimit != .default: line("respawn limit \(c) \(i)")
+        default: break
+        }
+        if !normalExit.isEmpty {
+            line("normal exit " + normalExit.map { c -> String in
+                switch c {
+                case .status(let s): return String(s)
+                case .signal(let s): return s.name
+                }
+            }.joined(separator: " "))
+        }
+
+        if console != .log { line("console \(console.rawValue)") }
+        for v in env {
+            line("env " + quoteIfNeeded(v.value.map { "\(v.name)=\($0)" } ?? v.name))
+        }
+        if !export.isEmpty { line("export " + export.joined(separator: " ")) }
+        if expect != .none { line("expect \(expect.rawValue)") }
+        if killSignal != .term { line("kill signal \(killSignal.name)") }
+        if killTimeout != 5 { line("kill timeout \(killTimeout)") }
+        if reloadSignal != .hup { line("reload signal \(reloadSignal.name)") }
+        for l in limits { line("limit \(l.resource.rawValue) \(l.soft.text) \(l.hard.text)") }
+        if let n = nice { line("nice \(n)") }
+        switch oomScore {
+        case .score(let n): line("oom score \(n)")
+        case .never: line("oom score never")
+        case nil: break
+        }
+        if let m = umask { line("umask 0\(String(m, radix: 8))") }
+        if let v = chdir { line("chdir \(quoteIfNeeded(v))") }
+        if let v = chroot { line("chroot \(quoteIfNeeded(v))") }
+        if let v = setuid { line("setuid \(quoteIfNeeded(v))") }
+        if let v = setgid { line("setgid \(quoteIfNeeded(v))") }
+        if let v = apparmorLoad { line("apparmor load \(quoteIfNeeded(v))") }
+        if let v = apparmorSwitch { line("apparmor switch \(quoteIfNeeded(v))") }
+        for c in cgroups {
+            var words = [c.controller]
+            if let n = c.name { words.append(n) }
+            if let k = c.key {
+                words.append(k)
+                words.append(c.value ?? "")
+            }
+            line("cgroup " + words.map(quoteIfNeeded).joined(separator: " "))
+        }
+        if !namespaces.isEmpty { line("namespace " + namespaces.map(\.rawValue).joined(separator: " ")) }
+
+        for kind in ProcessKind.allCases {
+            guard let p = process(kind) else { continue }
+            let prefix = kind == .main ? "" : "\(kind.rawValue) "
+            switch p.kind {
+            case .exec: line("\(prefix)exec \(p.command)")
+            case .script:
+                line("\(prefix)script")
+                out += p.command
+                if !p.command.isEmpty && !p.command.hasSuffix("\n") { out += "\n" }
+                line("end script")
+            }
+        }
+        return out
+    }
+}
+
+extension LimitValue {
+    /// `unlimited` or the number.
+    public var text: String {
+        switch self {
+        case .unlimited: return "unlimited"
+        case .value(let n): return String(n)
+        }
+    }
+}
+
+extension EventExpression {
+    /// The expression as `start on` would be written. Operators group from
+    /// the left, so only a right operand that is itself an operator needs
+    /// parentheses.
+    public var text: String {
+        switch self {
+        case .match(let m): return m.text
+        case .and(let l, let r): return "\(l.text) and \(r.parenthesized)"
+        case .or(let l, let r): return "\(l.text) or \(r.parenthesized)"
+        }
+    }
+
+    private var parenthesized: String {
+        if case .match = self { return text }
+        return "(\(text))"
+    }
+}
+
+extension EventMatch {
+    public var text: String {
+        ([quoteIfNeeded(name)] + arguments.map(\.text)).joined(separator: " ")
+    }
+}
+
+extension EventArgument {
+    public var text: String {
+        guard let key else { return quoteIfNeeded(value) }
+        return quoteIfNeeded(key + (negated ? "!=" : "=") + value)
+    }
+}
+
+extension StateExpression {
+    /// The condition as `while` would be written, parenthesized where
+    /// `and` binds tighter than `or`.
+    public var text: String {
+        switch self {
+        case .running(let j): return "running \(quoteIfNeeded(j))"
+        case .not(let e):
+            if case .running = e { return "not \(e.text)" }
+            if case .not = e { return "not \(e.text)" }
+            return "not (\(e.text))"
+        case .and(let l, let r): return "\(l.andOperand) and \(r.andOperand)"
+        case .or(let l, let r): return "\(l.text) or \(r.orRightOperand)"
+        }
+    }
+
+    private var andOperand: String {
+        if case .or = self { return "(\(text))" }
+        if case .and = self { return "(\(text))" }
+        return text
+    }
+
+    private var orRightOperand: String {
+        if case .or = self { return "(\(text))" }
+        return text
+    }
+}
+
+/// Quotes a token for a job file when the lexer would otherwise split or
+/// change it: empty, blanks, quotes, backslashes, `#`, parentheses, newlines,
+/// or a word the expression parsers treat as an operator.
+public func quoteIfNeeded(_ s: String) -> String {
+    if s.isEmpty { return "\"\"" }
+    if s == "and" || s == "or" || s == "not" { return "\"\(s)\"" }
+    let special: Set<UInt8> = [.space, .tab, .cr, .newline, .hash, .squote, .dquote, .backslash, .lparen, .rparen]
+    guard s.utf8.contains(where: { special.contains($0) }) else { return s }
+    var out = "\""
+    for ch in s {
+        if ch == "\"" || ch == "\\" { out.append("\\") }
+        out.append(ch)
+    }
+    return out + "\""
+}

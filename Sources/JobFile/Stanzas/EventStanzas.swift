@@ -1,0 +1,34 @@
+// Stanzas about events and conditions: emits, start on, stop on, manual, while.
+
+extension Parser {
+    /// `emits EVENT...`: documents the events the job emits. Accumulates;
+    /// a name given twice is kept once.
+    mutating func stanzaEmits() throws(JobParseError) {
+        for tok in try arguments(after: "emits", expecting: "one or more event names") where !job.emits.contains(tok.text) {
+            job.emits.append(tok.text)
+        }
+    }
+
+    /// `start on EXPRESSION`: replaces any earlier `start on`.
+    mutating func stanzaStart(at mark: Lexer.Mark) throws(JobParseError) {
+        _ = try keyword(after: "start", oneOf: ["on"])
+        job.startOn = try eventExpression(after: "start on", at: mark)
+    }
+
+    /// `stop on EXPRESSION`: replaces any earlier `stop on`.
+    mutating func stanzaStop(at mark: Lexer.Mark) throws(JobParseError) {
+        _ = try keyword(after: "stop", oneOf: ["on"])
+        job.stopOn = try eventExpression(after: "stop on", at: mark)
+    }
+
+    /// `manual`: forgets the `start on` seen so far. A `start on` after it counts again.
+    mutating func stanzaManual() throws(JobParseError) {
+        try lexer.endStatement(after: "manual")
+        job.startOn = nil
+    }
+
+    /// `while CONDITION`: a Daybreak stanza; replaces any earlier `while`.
+    mutating func stanzaWhile(at mark: Lexer.Mark) throws(JobParseError) {
+        job.whileCondition = try stateExpression(at: mark)
+    }
+}

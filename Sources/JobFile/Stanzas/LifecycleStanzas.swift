@@ -1,0 +1,111 @@
+// Stanzas about how the job lives and dies: respawn, normal exit, expect,
+// kill signal, kill timeout, reload signal.
+
+extension Parser {
+    /// `respawn`, or `respawn limit COUNT INTERVAL | unlimited`.
+    ///
+    /// `respawn limit` alone sets the limit and does not turn respawning on,
+    /// as in Upstart. A COUNT or INTERVAL of zero means unlimited.
+    mutating func stanzaRespawn() throws(JobParseError) {
+        guard let tok = try lexer.nextToken() else {
+            lexer.skipRestOfLine()
+            job.respawn = true
+            return
+        }
+        guard tok.text == "limit" else {
+            throw lexer.error("unexpected '\(tok.text)' after 'respawn'; expected 'limit' or the end of the line", at: tokenMark(tok))
+        }
+        let countMark = lexer.mark
+        guard let count = try lexer.nextToken() else {
+            throw lexer.error("expected a count and an interval, or 'unlimited', after 'respawn limit'", at: countMark)
+        }
+        if count.text == "unlimited" {
+            try lexer.endStatement(after: "respawn limit unlimited")
+            job.respawnLimit = .unlimited
+            return
+        }
+        guard let n = Int(count.text), n >= 0, n <= Int(Int32.max) else {
+            throw lexer.error("expected a respawn count (a whole number from 0) or 'unlimited' after 'respawn limit', got '\(count.text)'", at: countMark)
+        }
+        let intervalMark = lexer.mark
+        guard let interval = try lexer.nextToken() else {
+            throw lexer.error("expected an interval in seconds after 'respawn limit \(n)'", at: intervalMark)
+        }
+        guard let seconds = Int(interval.text), seconds >= 0, seconds <= Int(Int32.max) else {
+            throw lexer.error("expected an interval in seconds (a whole number from 0) after 'respawn limit \(n)', got '\(interval.text)'", at: intervalMark)
+        }
+        try lexer.endStatement(after: "respawn limit \(n) \(seconds)")
+        job.respawnLimit = (n == 0 || seconds == 0) ? .unlimited : .limit(count: n, interval: seconds)
+    }
+
+    /// `normal exit STATUS|SIGNAL...`: statuses 0-255 and signal names
+    /// (`TERM`, `SIGTERM`). Accumulates; duplicates are kept once.
+    mutating func stanzaNormal() throws(JobParseError) {
+        _ = try keyword(after: "normal", oneOf: ["exit"])
+        for tok in try arguments(after: "normal exit", expecting: "exit statuses or signal names") {
+            let condition: ExitCondition
+            if let status = Int(tok.text) {
+                guard status >= 0 && status <= 255 else {
+                    throw lexer.error("exit status \(tok.text) after 'normal exit' is out of range; expected 0 to 255", at: tokenMark(tok))
+                }
+                condition = .status(status)
+            } else if let signal = Signal(parsing: tok.text) {
+                condition = .signal(signal)
+            } else {
+                throw lexer.error("expected an exit status or a signal name after 'normal exit', got '\(tok.text)'", at: tokenMark(tok))
+            }
+            if !job.normalExit.contains(condition) { job.normalExit.append(condition) }
+        }
+    }
+
+    /// `expect stop|daemon|fork|notify|none`.
+    mutating func stanzaExpect() throws(JobParseError) {
+        let mark = lexer.mark
+        let names = ExpectMode.allCases.map(\.rawValue)
+        guard let tok = try lexer.nextToken() else {
+            throw lexer.error("expected stop, daemon, fork, notify or none after 'expect'", at: mark)
+        }
+        guard let mode = ExpectMode(rawValue: tok.text) else {
+            throw lexer.error("expected \(names.filter { $0 != "none" }.joined(separator: ", ")) or none after 'expect', got '\(tok.text)'", at: mark)
+        }
+        try lexer.endStatement(after: "expect \(tok.text)")
+        job.expect = mode
+    }
+
+    /// `kill signal SIGNAL` or `kill timeout SECONDS`.
+    mutating func stanzaKill() throws(JobParseError) {
+        let which = try keyword(after: "kill", oneOf: ["signal", "timeout"])
+        if which.text == "signal" {
+            job.killSignal = try signalArgument(after: "kill signal")
+            return
+        }
+        let mark = lexer.mark
+        guard let tok = try lexer.nextToken() else {
+            throw lexer.error("expected a number of seconds after 'kill timeout'", at: mark)
+        }
+        guard let seconds = Int(tok.text), seconds >= 0, seconds <= Int(Int32.max) else {
+            throw lexer.error("expected a number of seconds (a whole number from 0) after 'kill timeout', got '\(tok.text)'", at: mark)
+        }
+        try lexer.endStatement(after: "kill timeout \(tok.text)")
+        job.killTimeout = seconds
+    }
+
+    /// `reload signal SIGNAL`.
+    mutating func stanzaReload() throws(JobParseError) {
+        _ = try keyword(after: "reload", oneOf: ["signal"])
+        job.reloadSignal = try signalArgument(after: "reload signal")
+    }
+
+    /// One signal (`TERM`, `SIGTERM`, `15`) and the end of the line.
+    mutating func signalArgument(after stanza: String) throws(JobParseError) -> Signal {
+        let mark = lexer.mark
+        guard let tok = try lexer.nextToken() else {
+            throw lexer.error("expected a signal name or number after '\(stanza)'", at: mark)
+        }
+        guard let signal = Signal(parsing: tok.text) else {
+            throw lexer.error("expected a signal name or number after '\(stanza)', got '\(tok.text)'", at: mark)
+        }
+        try lexer.endStatement(after: "\(stanza) \(tok.text)")
+        return signal
+    }
+}

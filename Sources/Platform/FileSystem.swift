@@ -1,0 +1,114 @@
+import SystemPackage
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A failed system call on a path, with a message that names both.
+public struct PlatformError: Error, CustomStringConvertible, Sendable {
+    public var operation: String
+    public var path: String
+    public var errno: Errno
+
+    public var description: String { "cannot \(operation) \(path): \(errno.description)" }
+}
+
+/// What a path is, as far as job-file discovery cares.
+public enum FileKind: Sendable {
+    case regular
+    case directory
+    case other
+}
+
+/// Reading files and walking directories: the file-system calls the job-file
+/// tools need, behind typed errors.
+public enum FileSystem {
+    /// Job files larger than this are refused rather than read.
+    public static let maxFileSize = 1 << 20
+
+    /// Reads a whole file. Refuses files over `limit` bytes.
+    public static func readFile(_ path: String, limit: Int = maxFileSize) throws(PlatformError) -> [UInt8] {
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec])
+        } catch {
+            throw PlatformError(operation: "open", path: path, errno: (error as? Errno) ?? .ioError)
+        }
+        defer { try? fd.close() }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+        while true {
+            let n: Int
+            do {
+                n = try chunk.withUnsafeMutableBytes { try fd.read(into: $0) }
+            } catch {
+                throw PlatformError(operation: "read", path: path, errno: (error as? Errno) ?? .ioError)
+            }
+            if n == 0 { break }
+            out.append(contentsOf: chunk[0..<n])
+            if out.count > limit {
+                throw PlatformError(operation: "read (larger than \(limit) bytes)", path: path, errno: .fileTooLarge)
+            }
+        }
+        return out
+    }
+
+    /// The kind of file at `path`, following symbolic links; nil when it does not exist.
+    public static func kind(of path: String) -> FileKind? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: return .regular
+        case S_IFDIR: return .directory
+        default: return .other
+        }
+    }
+
+    /// Every regular file below `directory`, as paths relative to it, sorted.
+    /// Hidden entries (starting with `.`) are skipped. Symbolic links to
+    /// directories are not followed, so a link loop cannot trap the walk.
+    public static func walk(_ directory: String) throws(PlatformError) -> [String] {
+        var out: [String] = []
+        var pending = [""]
+        while let rel = pending.popLast() {
+            let full = rel.isEmpty ? directory : directory + "/" + rel
+            guard let dir = opendir(full) else {
+                throw PlatformError(operation: "open directory", path: full, errno: Errno(rawValue: Glibc.errno))
+            }
+            defer { closedir(dir) }
+            while let entry = readdir(dir) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+                }
+                if name.hasPrefix(".") { continue }
+                let child = rel.isEmpty ? name : rel + "/" + name
+                var st = stat()
+                guard lstat(directory + "/" + child, &st) == 0 else { continue }
+                switch st.st_mode & S_IFMT {
+                case S_IFDIR: pending.append(child)
+                case S_IFREG: out.append(child)
+                case S_IFLNK:
+                    if kind(of: directory + "/" + child) == .regular { out.append(child) }
+                default: break
+                }
+            }
+        }
+        return out.sorted()
+    }
+}
+
+extension FileSystem {
+    /// Writes text to standard error, unbuffered.
+    public static func writeStandardError(_ text: String) {
+        var bytes = Array(text.utf8)
+        bytes.withUnsafeMutableBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(2, raw.baseAddress! + offset, raw.count - offset)
+                if n <= 0 { break }
+                offset += n
+            }
+        }
+    }
+}
