@@ -77,6 +77,18 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
+            name: "EngineTests",
+            dependencies: [
+                "Engine",
+                "JobFile",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "PlatformTests",
+            dependencies: ["Platform", "CSpawn"],
+            swiftSettings: strict),
+        .testTarget(
             name: "IntegrationTests",
             dependencies: ["JobFile", "Platform"],
             swiftSettings: strict),

@@ -38,6 +38,12 @@ struct Lexer {
     }
 
     var mark: Mark { Mark(line: line, column: pos - lineStart + 1) }
+    /// Skips blanks and returns the position of whatever comes next.
+    mutating func nextMark() -> Mark {
+        skipBlank()
+        return mark
+    }
+
     var atEnd: Bool { pos >= bytes.count }
     var current: UInt8? { pos < bytes.count ? bytes[pos] : nil }
 

@@ -67,7 +67,7 @@ public struct Parser {
         while true {
             lexer.skipEmptyLines()
             if lexer.atEnd { return }
-            let mark = lexer.mark
+            let mark = lexer.nextMark()
             guard let tok = try lexer.nextToken() else {
                 // A blank or comment at the start of a line: skipEmptyLines
                 // consumed those, so this is unreachable; skip the line anyway.
@@ -96,10 +96,10 @@ public struct Parser {
         case "normal": try stanzaNormal()
         case "exec": try stanzaExec(.main, after: "exec")
         case "script": try stanzaScript(.main, after: "script", at: mark)
-        case "pre-start": try stanzaProcess(.preStart)
-        case "post-start": try stanzaProcess(.postStart)
-        case "pre-stop": try stanzaProcess(.preStop)
-        case "post-stop": try stanzaProcess(.postStop)
+        case "pre-start": try stanzaProcess(.preStart, at: mark)
+        case "post-start": try stanzaProcess(.postStart, at: mark)
+        case "pre-stop": try stanzaProcess(.preStop, at: mark)
+        case "post-stop": try stanzaProcess(.postStop, at: mark)
         case "console": try stanzaConsole()
         case "env": try stanzaEnv()
         case "export": try stanzaExport()
@@ -148,7 +148,7 @@ public struct Parser {
 
     /// Reads the keyword that must follow a stanza's first word (`on` after `start`).
     mutating func keyword(after stanza: String, oneOf words: [String]) throws(JobParseError) -> Lexer.Token {
-        let mark = lexer.mark
+        let mark = lexer.nextMark()
         let list = words.count == 1 ? "'\(words[0])'" : words.dropLast().map { "'\($0)'" }.joined(separator: ", ") + " or '\(words.last!)'"
         guard let tok = try lexer.nextToken() else {
             throw lexer.error("expected \(list) after '\(stanza)'", at: mark)

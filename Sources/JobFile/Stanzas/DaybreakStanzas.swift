@@ -10,7 +10,7 @@ extension Parser {
     /// Accumulates; a later stanza with the same controller, name and key
     /// replaces the earlier one.
     mutating func stanzaCgroup() throws(JobParseError) {
-        let mark = lexer.mark
+        let mark = lexer.nextMark()
         var words: [Lexer.Token] = []
         while let tok = try lexer.nextToken() {
             words.append(tok)

@@ -6,7 +6,7 @@ extension Parser {
     /// `env KEY=VALUE` or `env KEY`. Accumulates; a later `env` of the same
     /// name replaces the value where the name first appeared.
     mutating func stanzaEnv() throws(JobParseError) {
-        let mark = lexer.mark
+        let mark = lexer.nextMark()
         guard let tok = try lexer.nextToken() else {
             throw lexer.error("expected KEY=VALUE or KEY after 'env'", at: mark)
         }
@@ -40,7 +40,7 @@ extension Parser {
 
     /// `console none|output|owner|log`.
     mutating func stanzaConsole() throws(JobParseError) {
-        let mark = lexer.mark
+        let mark = lexer.nextMark()
         guard let tok = try lexer.nextToken() else {
             throw lexer.error("expected none, output, owner or log after 'console'", at: mark)
         }
@@ -55,7 +55,7 @@ extension Parser {
     /// The soft limit may not exceed the hard one. One entry per resource:
     /// a later `limit` of the same resource replaces it.
     mutating func stanzaLimit() throws(JobParseError) {
-        let mark = lexer.mark
+        let mark = lexer.nextMark()
         let names = ResourceLimit.Resource.allCases.map(\.rawValue).joined(separator: ", ")
         guard let tok = try lexer.nextToken() else {
             throw lexer.error("expected a resource (\(names)) after 'limit'", at: mark)
@@ -79,7 +79,7 @@ extension Parser {
     }
 
     private mutating func limitValue(after stanza: String, which: String) throws(JobParseError) -> (value: LimitValue, text: String) {
-        let mark = lexer.mark
+        let mark = lexer.nextMark()
         guard let tok = try lexer.nextToken() else {
             throw lexer.error("expected a \(which) limit (a whole number or 'unlimited') after '\(stanza)'", at: mark)
         }
@@ -92,7 +92,7 @@ extension Parser {
 
     /// `nice N`, N from -20 to 19.
     mutating func stanzaNice() throws(JobParseError) {
-        let mark = lexer.mark
+        let mark = lexer.nextMark()
         guard let tok = try lexer.nextToken() else {
             throw lexer.error("expected a nice value from -20 to 19 after 'nice'", at: mark)
         }
@@ -107,12 +107,12 @@ extension Parser {
     /// (N from -16 to 15), which is converted to a score as Upstart does:
     /// N * 1000 / 17 for negative N, N * 1000 / 15 for positive N.
     mutating func stanzaOom() throws(JobParseError) {
-        let mark = lexer.mark
+        let mark = lexer.nextMark()
         guard let first = try lexer.nextToken() else {
             throw lexer.error("expected 'score' and a value after 'oom'", at: mark)
         }
         if first.text == "score" {
-            let valueMark = lexer.mark
+            let valueMark = lexer.nextMark()
             guard let tok = try lexer.nextToken() else {
                 throw lexer.error("expected a score from -999 to 1000, or 'never', after 'oom score'", at: valueMark)
             }
@@ -138,7 +138,7 @@ extension Parser {
 
     /// `umask MASK`: octal, from 0 to 0777.
     mutating func stanzaUmask() throws(JobParseError) {
-        let mark = lexer.mark
+        let mark = lexer.nextMark()
         guard let tok = try lexer.nextToken() else {
             throw lexer.error("expected an octal mask from 0 to 0777 after 'umask'", at: mark)
         }

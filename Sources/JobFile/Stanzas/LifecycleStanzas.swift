@@ -15,7 +15,7 @@ extension Parser {
         guard tok.text == "limit" else {
             throw lexer.error("unexpected '\(tok.text)' after 'respawn'; expected 'limit' or the end of the line", at: tokenMark(tok))
         }
-        let countMark = lexer.mark
+        let countMark = lexer.nextMark()
         guard let count = try lexer.nextToken() else {
             throw lexer.error("expected a count and an interval, or 'unlimited', after 'respawn limit'", at: countMark)
         }
@@ -27,7 +27,7 @@ extension Parser {
         guard let n = Int(count.text), n >= 0, n <= Int(Int32.max) else {
             throw lexer.error("expected a respawn count (a whole number from 0) or 'unlimited' after 'respawn limit', got '\(count.text)'", at: countMark)
         }
-        let intervalMark = lexer.mark
+        let intervalMark = lexer.nextMark()
         guard let interval = try lexer.nextToken() else {
             throw lexer.error("expected an interval in seconds after 'respawn limit \(n)'", at: intervalMark)
         }
@@ -60,7 +60,7 @@ extension Parser {
 
     /// `expect stop|daemon|fork|notify|none`.
     mutating func stanzaExpect() throws(JobParseError) {
-        let mark = lexer.mark
+        let mark = lexer.nextMark()
         let names = ExpectMode.allCases.map(\.rawValue)
         guard let tok = try lexer.nextToken() else {
             throw lexer.error("expected stop, daemon, fork, notify or none after 'expect'", at: mark)
@@ -79,7 +79,7 @@ extension Parser {
             job.killSignal = try signalArgument(after: "kill signal")
             return
         }
-        let mark = lexer.mark
+        let mark = lexer.nextMark()
         guard let tok = try lexer.nextToken() else {
             throw lexer.error("expected a number of seconds after 'kill timeout'", at: mark)
         }
@@ -98,7 +98,7 @@ extension Parser {
 
     /// One signal (`TERM`, `SIGTERM`, `15`) and the end of the line.
     mutating func signalArgument(after stanza: String) throws(JobParseError) -> Signal {
-        let mark = lexer.mark
+        let mark = lexer.nextMark()
         guard let tok = try lexer.nextToken() else {
             throw lexer.error("expected a signal name or number after '\(stanza)'", at: mark)
         }

@@ -21,8 +21,7 @@ extension Parser {
     }
 
     /// `pre-start exec|script`, `post-start ...`, `pre-stop ...`, `post-stop ...`.
-    mutating func stanzaProcess(_ kind: ProcessKind) throws(JobParseError) {
-        let mark = lexer.mark
+    mutating func stanzaProcess(_ kind: ProcessKind, at mark: Lexer.Mark) throws(JobParseError) {
         let how = try keyword(after: kind.rawValue, oneOf: ["exec", "script"])
         if how.text == "exec" {
             try stanzaExec(kind, after: "\(kind.rawValue) exec")

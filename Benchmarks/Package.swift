@@ -1,0 +1,29 @@
+// swift-tools-version: 6.1
+//
+// Daybreak's benchmarks, kept out of the main package so that `swift build`
+// and CI do not compile them. Run them with `Benchmarks/run` (release builds).
+// Every benchmark prints its figure beside a floor measured in the same run,
+// and the ratio between them; docs/PERFORMANCE.md holds the table.
+import PackageDescription
+
+let package = Package(
+    name: "DaybreakBenchmarks",
+    dependencies: [
+        .package(path: ".."),
+    ],
+    targets: [
+        .target(name: "BenchSupport", swiftSettings: [.swiftLanguageMode(.v6)]),
+        .executableTarget(
+            name: "ParseBench",
+            dependencies: ["BenchSupport", .product(name: "JobFile", package: "Daybreak")],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+        .executableTarget(
+            name: "EngineBench",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "JobFile", package: "Daybreak"),
+                .product(name: "Engine", package: "Daybreak"),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
+    ]
+)
