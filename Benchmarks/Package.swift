@@ -6,6 +6,10 @@
 // and the ratio between them; docs/PERFORMANCE.md holds the table.
 import PackageDescription
 
+// A path dependency's identity is its directory's name, which is whatever the
+// checkout is called (`main`, `daybreak`, a CI clone...): derive it.
+let root = String(#filePath.split(separator: "/").dropLast(2).last ?? "daybreak").lowercased()
+
 let package = Package(
     name: "DaybreakBenchmarks",
     dependencies: [
@@ -15,14 +19,14 @@ let package = Package(
         .target(name: "BenchSupport", swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(
             name: "ParseBench",
-            dependencies: ["BenchSupport", .product(name: "JobFile", package: "Daybreak")],
+            dependencies: ["BenchSupport", .product(name: "JobFile", package: root)],
             swiftSettings: [.swiftLanguageMode(.v6)]),
         .executableTarget(
             name: "EngineBench",
             dependencies: [
                 "BenchSupport",
-                .product(name: "JobFile", package: "Daybreak"),
-                .product(name: "Engine", package: "Daybreak"),
+                .product(name: "JobFile", package: root),
+                .product(name: "Engine", package: root),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]),
     ]

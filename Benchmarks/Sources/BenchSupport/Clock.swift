@@ -29,6 +29,7 @@ public func blackHole<T>(_ value: T) {
 
 /// Formats a number with a fixed count of decimals.
 public func fixed(_ value: Double, _ decimals: Int = 2) -> String {
+    if decimals == 0 { return String(Int(value.rounded())) }
     var scale = 1.0
     for _ in 0..<decimals { scale *= 10 }
     let rounded = (value * scale).rounded() / scale
@@ -45,4 +46,9 @@ public func fixed(_ value: Double, _ decimals: Int = 2) -> String {
 /// Prints one row of a Markdown table.
 public func row(_ cells: [String]) {
     print("| " + cells.joined(separator: " | ") + " |")
+}
+
+/// Ends the benchmark process with `status`.
+public func Process_exit(_ status: Int32) -> Never {
+    exit(status)
 }

@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+
+/// Where `swift build` put the executables: beside the test bundle.
+let binDirectory: URL = {
+    let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    var dir = exe.deletingLastPathComponent()
+    // The test runner may live inside a .xctest bundle directory.
+    while dir.path != "/" && !FileManager.default.fileExists(atPath: dir.appendingPathComponent("init-checkconf").path) {
+        dir = dir.deletingLastPathComponent()
+    }
+    return dir
+}()
+
+/// The repository root (for examples/).
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+struct RunResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs one of the package's executables to completion and captures its output.
+func run(_ tool: String, _ arguments: [String], cwd: URL? = nil) throws -> RunResult {
+    let process = Process()
+    process.executableURL = binDirectory.appendingPathComponent(tool)
+    process.arguments = arguments
+    if let cwd { process.currentDirectoryURL = cwd }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    // Read both pipes before waiting, so a large output cannot fill a pipe and stall.
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return RunResult(status: process.terminationStatus,
+                     stdout: String(decoding: outData, as: UTF8.self),
+                     stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// A temporary directory that is removed when the test ends, pass or fail.
+final class TempDir {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("daybreak-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    func write(_ relative: String, _ text: String) throws {
+        let file = url.appendingPathComponent(relative)
+        try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try text.write(to: file, atomically: true, encoding: .utf8)
+    }
+
+    func path(_ relative: String) -> String { url.appendingPathComponent(relative).path }
+
+    deinit { try? FileManager.default.removeItem(at: url) }
+}
