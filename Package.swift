@@ -27,8 +27,11 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
     ],
     targets: [
-        // Pure: the job-file language. No syscalls, no Foundation beyond JSON.
-        .target(name: "JobFile", swiftSettings: strict),
+        // Pure: a small JSON value, printer and parser (no Foundation: the
+        // daemon must stay small; see docs/architecture.md).
+        .target(name: "JSON", swiftSettings: strict),
+        // Pure: the job-file language. No syscalls, no Foundation.
+        .target(name: "JobFile", dependencies: ["JSON"], swiftSettings: strict),
         // Pure: events, goals and states. Depends only on JobFile.
         .target(name: "Engine", dependencies: ["JobFile"], swiftSettings: strict),
         // The async-signal-safe child side of spawning, in C.
@@ -39,7 +42,7 @@ let package = Package(
             dependencies: ["CSpawn", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: strict),
         // The control protocol: frames and messages, shared by daemon and clients.
-        .target(name: "Control", swiftSettings: strict),
+        .target(name: "Control", dependencies: ["JSON", "Platform"], swiftSettings: strict),
         // The event loop that carries out the engine's effects.
         .target(
             name: "Supervisor",
@@ -75,6 +78,10 @@ let package = Package(
                 "JobFile",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ControlTests",
+            dependencies: ["Control", "JSON"],
             swiftSettings: strict),
         .testTarget(
             name: "EngineTests",

@@ -19,7 +19,7 @@ public struct ConfEntry: Hashable, Sendable {
         self.override = override
     }
 
-    /// Groups the relative paths of a directory into jobs, sorted by name.
+    /// Groups the relative paths of a directory into jobs, sorted by path.
     public static func entries(from paths: [String]) -> [ConfEntry] {
         let set = Set(paths)
         return paths.filter { $0.hasSuffix(".conf") && $0.count > 5 }.sorted().map { conf in

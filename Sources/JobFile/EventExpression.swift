@@ -158,9 +158,9 @@ extension Parser {
                 frames[frames.count - 1].pending = (word, here)
             } else if frames[frames.count - 1].match != nil {
                 let arg = EventArgument(token: word)
-                if arg.key != nil {
-                    guard !(arg.key!.isEmpty) else {
-                        throw lexer.error("expected a variable name before '=' in '\(word)'", at: here)
+                if let key = arg.key {
+                    guard isVariableName(key) else {
+                        throw lexer.error("expected a variable name before '\(arg.negated ? "!=" : "=")' in '\(word)'", at: here)
                     }
                     frames[frames.count - 1].sawNamed = true
                 } else if frames[frames.count - 1].sawNamed {

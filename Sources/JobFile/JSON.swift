@@ -1,84 +1,4 @@
-/// A small JSON value with a deterministic printer, for `init-checkconf
-/// --json` and other machine-readable output. Keys print in the order they
-/// were given, so the output of one `JobClass` is the same on every run.
-public indirect enum JSONValue: Hashable, Sendable {
-    case null
-    case bool(Bool)
-    case number(Int)
-    case unsigned(UInt64)
-    case string(String)
-    case array([JSONValue])
-    case object([(String, JSONValue)])
-
-    public static func == (a: JSONValue, b: JSONValue) -> Bool { a.compact == b.compact }
-    public func hash(into h: inout Hasher) { h.combine(compact) }
-
-    /// One line, no spaces.
-    public var compact: String {
-        var out = ""
-        write(into: &out, indent: nil, level: 0)
-        return out
-    }
-
-    /// Two-space indentation, one key or element a line.
-    public var pretty: String {
-        var out = ""
-        write(into: &out, indent: "  ", level: 0)
-        return out
-    }
-
-    private func write(into out: inout String, indent: String?, level: Int) {
-        let nl = indent == nil ? "" : "\n"
-        func pad(_ n: Int) -> String { indent.map { String(repeating: $0, count: n) } ?? "" }
-        switch self {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .number(let n): out += String(n)
-        case .unsigned(let n): out += String(n)
-        case .string(let s): out += jsonQuote(s)
-        case .array(let items):
-            if items.isEmpty { out += "[]"; return }
-            out += "[" + nl
-            for (i, item) in items.enumerated() {
-                out += pad(level + 1)
-                item.write(into: &out, indent: indent, level: level + 1)
-                out += (i + 1 < items.count ? "," : "") + nl
-            }
-            out += pad(level) + "]"
-        case .object(let pairs):
-            if pairs.isEmpty { out += "{}"; return }
-            out += "{" + nl
-            for (i, (k, v)) in pairs.enumerated() {
-                out += pad(level + 1) + jsonQuote(k) + (indent == nil ? ":" : ": ")
-                v.write(into: &out, indent: indent, level: level + 1)
-                out += (i + 1 < pairs.count ? "," : "") + nl
-            }
-            out += pad(level) + "}"
-        }
-    }
-}
-
-/// Quotes a string for JSON: `"`, `\` and control characters escaped.
-public func jsonQuote(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if u.value < 0x20 {
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(u)
-            }
-        }
-    }
-    return out + "\""
-}
+@_exported import JSON
 
 extension Optional where Wrapped == String {
     var json: JSONValue { map(JSONValue.string) ?? .null }
@@ -138,7 +58,7 @@ extension JobClass {
             ("limits", .object(limits.map { ($0.resource.rawValue, .object([("soft", $0.soft.json), ("hard", $0.hard.json)])) })),
             ("nice", nice.map(JSONValue.number) ?? .null),
             ("oom_score", oom),
-            ("umask", .string("0" + String(umask ?? 0o022, radix: 8))),
+            ("umask", .string(umaskText(umask ?? 0o022))),
             ("chdir", chdir.json),
             ("chroot", chroot.json),
             ("setuid", setuid.json),
@@ -192,4 +112,10 @@ extension JobParseError {
     public var json: JSONValue {
         .object([("file", .string(file)), ("line", .number(line)), ("column", .number(column)), ("message", .string(message))])
     }
+}
+
+/// A umask as octal with a leading zero, at least three digits: `022`, `000`, `0777`.
+public func umaskText(_ mask: Int) -> String {
+    let octal = "0" + String(mask, radix: 8)
+    return String(repeating: "0", count: max(0, 3 - octal.count)) + octal
 }

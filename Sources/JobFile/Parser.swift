@@ -170,3 +170,16 @@ func isVariableName(_ name: String) -> Bool {
 }
 
 private func isLetter(_ c: UInt8) -> Bool { (c >= 65 && c <= 90) || (c >= 97 && c <= 122) }
+
+/// A whole number written as digits with an optional leading '-' (no '+',
+/// no blanks), or nil.
+func wholeNumber(_ text: String) -> Int? {
+    let digits = text.hasPrefix("-") ? text.dropFirst() : Substring(text)
+    guard isDigits(digits) else { return nil }
+    return Int(text)
+}
+
+/// True when `text` is one or more ASCII digits.
+func isDigits(_ text: some StringProtocol) -> Bool {
+    !text.isEmpty && text.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
+}

@@ -52,7 +52,7 @@ extension JobClass {
         case .never: line("oom score never")
         case nil: break
         }
-        if let m = umask { line("umask 0\(String(m, radix: 8))") }
+        if let m = umask { line("umask \(umaskText(m))") }
         if let v = chdir { line("chdir \(quoteIfNeeded(v))") }
         if let v = chroot { line("chroot \(quoteIfNeeded(v))") }
         if let v = setuid { line("setuid \(quoteIfNeeded(v))") }

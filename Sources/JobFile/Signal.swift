@@ -31,7 +31,7 @@ public struct Signal: Hashable, Sendable, Comparable {
 
     /// Parses `TERM`, `SIGTERM`, `sigterm` or `15`. Returns nil for anything else.
     public init?(parsing text: String) {
-        if let n = Int32(text), n >= 1, n <= Signal.maxNumber {
+        if isDigits(text), let n = Int32(text), n >= 1, n <= Signal.maxNumber {
             self.number = n
             return
         }
@@ -41,8 +41,12 @@ public struct Signal: Hashable, Sendable, Comparable {
             self.number = hit.1
             return
         }
-        if upper.hasPrefix("RTMIN+"), let n = Int32(upper.dropFirst(6)), n >= 0, 34 + n <= Signal.maxNumber {
+        if upper.hasPrefix("RTMIN+"), isDigits(upper.dropFirst(6)), let n = Int32(upper.dropFirst(6)), n >= 0, 34 + n <= Signal.maxNumber {
             self.number = 34 + n
+            return
+        }
+        if upper.hasPrefix("RTMAX-"), isDigits(upper.dropFirst(6)), let n = Int32(upper.dropFirst(6)), n >= 0, Signal.maxNumber - n >= 34 {
+            self.number = Signal.maxNumber - n
             return
         }
         if upper == "RTMIN" { self.number = 34; return }
@@ -53,7 +57,9 @@ public struct Signal: Hashable, Sendable, Comparable {
     /// The signal's name without the `SIG` prefix (`TERM`), or its number as text.
     public var name: String {
         if let hit = Signal.names.first(where: { $0.1 == number }) { return hit.0 }
-        if number >= 34 && number <= Signal.maxNumber { return "RTMIN+\(number - 34)" }
+        if number == 34 { return "RTMIN" }
+        if number == Signal.maxNumber { return "RTMAX" }
+        if number > 34 && number < Signal.maxNumber { return "RTMIN+\(number - 34)" }
         return String(number)
     }
 

@@ -43,6 +43,7 @@ extension Parser {
     mutating func stateExpression(at stanzaMark: Lexer.Mark) throws(JobParseError) -> StateExpression {
         var tokens: [Lexer.Token] = []
         var depth = 0
+        var openParens: [Lexer.Mark] = []
         while true {
             lexer.skipBlank()
             if lexer.atLineEnd {
@@ -53,8 +54,14 @@ extension Parser {
                 break
             }
             guard let tok = try lexer.nextToken(parens: true) else { break }
-            if !tok.quoted && tok.text == "(" { depth += 1 }
-            if !tok.quoted && tok.text == ")" { depth -= 1 }
+            if !tok.quoted && tok.text == "(" {
+                depth += 1
+                openParens.append(Lexer.Mark(line: tok.line, column: tok.column))
+            }
+            if !tok.quoted && tok.text == ")" {
+                depth -= 1
+                _ = openParens.popLast()
+            }
             guard depth <= Parser.maxParenDepth else {
                 throw lexer.error("parentheses nested more than \(Parser.maxParenDepth) deep in 'while'", at: Lexer.Mark(line: tok.line, column: tok.column))
             }
@@ -64,6 +71,9 @@ extension Parser {
             tokens.append(tok)
         }
         let end = lexer.mark
+        if depth > 0, let opened = openParens.last {
+            throw lexer.error("'(' is never closed in 'while'", at: opened)
+        }
         lexer.skipRestOfLine()
         var reader = StateReader(tokens: tokens, lexer: lexer, end: end)
         guard !tokens.isEmpty else {

@@ -10,8 +10,17 @@ public struct PlatformError: Error, CustomStringConvertible, Sendable {
     public var operation: String
     public var path: String
     public var errno: Errno
+    /// Replaces the errno text when the failure is ours, not the kernel's.
+    public var detail: String?
 
-    public var description: String { "cannot \(operation) \(path): \(errno.description)" }
+    public init(operation: String, path: String, errno: Errno, detail: String? = nil) {
+        self.operation = operation
+        self.path = path
+        self.errno = errno
+        self.detail = detail
+    }
+
+    public var description: String { "cannot \(operation) \(path): \(detail ?? errno.description)" }
 }
 
 /// What a path is, as far as job-file discovery cares.
@@ -48,7 +57,8 @@ public enum FileSystem {
             if n == 0 { break }
             out.append(contentsOf: chunk[0..<n])
             if out.count > limit {
-                throw PlatformError(operation: "read (larger than \(limit) bytes)", path: path, errno: .fileTooLarge)
+                throw PlatformError(operation: "read", path: path, errno: .fileTooLarge,
+                                    detail: "larger than \(limit / 1024) KiB; job files that big are refused")
             }
         }
         return out

@@ -70,8 +70,10 @@ import Testing
         expectError("start on foo A=1 bar\n", 1, 18, "positional argument 'bar' follows KEY=VALUE arguments of event 'foo'; positional arguments come first")
     }
 
-    @Test func emptyKeyIsRejected() {
+    @Test func keysMustBeVariableNames() {
         expectError("start on foo =x\n", 1, 14, "expected a variable name before '=' in '=x'")
+        expectError("start on foo A-B=c\n", 1, 14, "expected a variable name before '=' in 'A-B=c'")
+        expectError("start on foo x!!=y\n", 1, 14, "expected a variable name before '!=' in 'x!!=y'")
     }
 
     @Test func malformedExpressionsAreRejectedWithPositions() {
@@ -174,7 +176,8 @@ import Testing
         expectError("while\n", 1, 6, "expected a condition after 'while', such as 'while running JOB'")
         expectError("while a and\n", 1, 12, "expected a job name at the end of 'while'")
         expectError("while a b\n", 1, 9, "unexpected 'b' in 'while'; expected 'and', 'or' or the end of the line")
-        expectError("while (a or b\n", 1, 7, "expected ')' to close the '(' in 'while'")
+        expectError("while (a or b\n", 1, 7, "'(' is never closed in 'while'")
+        expectError("while (a or b\nexec /bin/true\n", 1, 7, "'(' is never closed in 'while'")
         expectError("while a or )\n", 1, 12, "expected a job name, got ')'")
         expectError("while running\n", 1, 14, "expected a job name after 'running'")
         expectError("while not\n", 1, 10, "expected a job name at the end of 'while'")

@@ -38,6 +38,13 @@ import Testing
         #expect(a.hasPrefix("{\n  \"name\": \"test\",\n  \"description\": null,"))
     }
 
+    @Test func umaskIsOctalWithALeadingZeroAndThreeDigitsAtLeast() {
+        #expect(umaskText(0) == "000")
+        #expect(umaskText(7) == "007")
+        #expect(umaskText(0o22) == "022")
+        #expect(umaskText(0o777) == "0777")
+    }
+
     @Test func stringsAreEscaped() {
         #expect(JSONValue.string("a\"b\\c\nd\u{1}").compact == #""a\"b\\c\nd\u0001""#)
     }

@@ -23,6 +23,10 @@ import Testing
         #expect(job.emits == ["foo", "bar", "baz", "device-*"])
     }
 
+    @Test func emitsRejectsAnEmptyName() {
+        expectError("emits a \"\"\n", 1, 9, "expected an event name after 'emits', got an empty string")
+    }
+
     @Test func emitsWithoutNamesIsRejected() {
         expectError("emits # nothing\n", 1, 7, "expected one or more event names after 'emits'")
     }
@@ -136,6 +140,10 @@ import Testing
         #expect(try parse("kill signal sigusr2\n").killSignal == Signal(number: 12))
         #expect(try parse("kill signal 3\n").killSignal == Signal(number: 3))
         #expect(try parse("kill signal RTMIN+2\n").killSignal == Signal(number: 36))
+        #expect(try parse("kill signal RTMAX-1\n").killSignal == Signal(number: 63))
+        #expect(try parse("kill signal SIGRTMAX\n").killSignal.name == "RTMAX")
+        #expect(Signal(number: 34).name == "RTMIN")
+        #expect(Signal(number: 40).name == "RTMIN+6")
     }
 
     @Test func killSignalRejectsUnknownSignals() {
@@ -238,6 +246,19 @@ import Testing
         expectError("limit nofile -1 10\n", 1, 14, "expected a soft limit (a whole number or 'unlimited') after 'limit nofile', got '-1'")
         expectError("limit nofile 20 10\n", 1, 7, "soft limit 20 is above hard limit 10 in 'limit nofile'")
         expectError("limit nofile unlimited 10\n", 1, 7, "soft limit unlimited is above hard limit 10 in 'limit nofile'")
+    }
+
+    @Test func theLargestLimitIsTheKernelsUnlimited() throws {
+        #expect(try parse("limit nofile unlimited 18446744073709551615\n").limits == [ResourceLimit(resource: .nofile, soft: .unlimited, hard: .unlimited)])
+        expectError("limit nofile 1 18446744073709551616\n", 1, 16, "expected a hard limit (a whole number or 'unlimited') after 'limit nofile 1', got '18446744073709551616'")
+    }
+
+    @Test func numbersAreDigitsWithAnOptionalMinusOnly() {
+        expectError("nice +5\n", 1, 6, "expected a nice value from -20 to 19 after 'nice', got '+5'")
+        expectError("kill timeout +5\n", 1, 14, "expected a number of seconds (a whole number from 0) after 'kill timeout', got '+5'")
+        expectError("normal exit +1\n", 1, 13, "expected an exit status or a signal name after 'normal exit', got '+1'")
+        expectError("limit core +1 2\n", 1, 12, "expected a soft limit (a whole number or 'unlimited') after 'limit core', got '+1'")
+        expectError("kill signal +9\n", 1, 13, "expected a signal name or number after 'kill signal', got '+9'")
     }
 
     @Test func niceTakesMinusTwentyToNineteen() throws {

@@ -84,10 +84,11 @@ extension Parser {
             throw lexer.error("expected a \(which) limit (a whole number or 'unlimited') after '\(stanza)'", at: mark)
         }
         if tok.text == "unlimited" { return (.unlimited, tok.text) }
-        guard let n = UInt64(tok.text) else {
+        guard let n = wholeNumber(tok.text).flatMap(UInt64.init(exactly:)) ?? (isDigits(tok.text) ? UInt64(tok.text) : nil) else {
             throw lexer.error("expected a \(which) limit (a whole number or 'unlimited') after '\(stanza)', got '\(tok.text)'", at: mark)
         }
-        return (.value(n), tok.text)
+        // 2^64-1 is RLIM_INFINITY: the kernel's own spelling of unlimited.
+        return (n == UInt64.max ? .unlimited : .value(n), tok.text)
     }
 
     /// `nice N`, N from -20 to 19.
@@ -96,7 +97,7 @@ extension Parser {
         guard let tok = try lexer.nextToken() else {
             throw lexer.error("expected a nice value from -20 to 19 after 'nice'", at: mark)
         }
-        guard let n = Int(tok.text), n >= -20, n <= 19 else {
+        guard let n = wholeNumber(tok.text), n >= -20, n <= 19 else {
             throw lexer.error("expected a nice value from -20 to 19 after 'nice', got '\(tok.text)'", at: mark)
         }
         try lexer.endStatement(after: "nice \(tok.text)")
@@ -118,7 +119,7 @@ extension Parser {
             }
             if tok.text == "never" {
                 job.oomScore = .never
-            } else if let n = Int(tok.text), n >= -999, n <= 1000 {
+            } else if let n = wholeNumber(tok.text), n >= -999, n <= 1000 {
                 job.oomScore = .score(n)
             } else {
                 throw lexer.error("expected a score from -999 to 1000, or 'never', after 'oom score', got '\(tok.text)'", at: valueMark)
@@ -128,7 +129,7 @@ extension Parser {
         }
         if first.text == "never" {
             job.oomScore = .never
-        } else if let n = Int(first.text), n >= -16, n <= 15 {
+        } else if let n = wholeNumber(first.text), n >= -16, n <= 15 {
             job.oomScore = .score(n < 0 ? n * 1000 / 17 : n * 1000 / 15)
         } else {
             throw lexer.error("expected 'score' after 'oom' (or an old-style adjustment from -16 to 15, or 'never'), got '\(first.text)'", at: mark)

@@ -4,8 +4,11 @@ extension Parser {
     /// `emits EVENT...`: documents the events the job emits. Accumulates;
     /// a name given twice is kept once.
     mutating func stanzaEmits() throws(JobParseError) {
-        for tok in try arguments(after: "emits", expecting: "one or more event names") where !job.emits.contains(tok.text) {
-            job.emits.append(tok.text)
+        for tok in try arguments(after: "emits", expecting: "one or more event names") {
+            guard !tok.text.isEmpty else {
+                throw lexer.error("expected an event name after 'emits', got an empty string", at: tokenMark(tok))
+            }
+            if !job.emits.contains(tok.text) { job.emits.append(tok.text) }
         }
     }
 

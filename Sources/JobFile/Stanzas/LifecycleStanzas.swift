@@ -24,14 +24,14 @@ extension Parser {
             job.respawnLimit = .unlimited
             return
         }
-        guard let n = Int(count.text), n >= 0, n <= Int(Int32.max) else {
+        guard let n = wholeNumber(count.text), n >= 0, n <= Int(Int32.max) else {
             throw lexer.error("expected a respawn count (a whole number from 0) or 'unlimited' after 'respawn limit', got '\(count.text)'", at: countMark)
         }
         let intervalMark = lexer.nextMark()
         guard let interval = try lexer.nextToken() else {
             throw lexer.error("expected an interval in seconds after 'respawn limit \(n)'", at: intervalMark)
         }
-        guard let seconds = Int(interval.text), seconds >= 0, seconds <= Int(Int32.max) else {
+        guard let seconds = wholeNumber(interval.text), seconds >= 0, seconds <= Int(Int32.max) else {
             throw lexer.error("expected an interval in seconds (a whole number from 0) after 'respawn limit \(n)', got '\(interval.text)'", at: intervalMark)
         }
         try lexer.endStatement(after: "respawn limit \(n) \(seconds)")
@@ -44,7 +44,7 @@ extension Parser {
         _ = try keyword(after: "normal", oneOf: ["exit"])
         for tok in try arguments(after: "normal exit", expecting: "exit statuses or signal names") {
             let condition: ExitCondition
-            if let status = Int(tok.text) {
+            if let status = wholeNumber(tok.text) {
                 guard status >= 0 && status <= 255 else {
                     throw lexer.error("exit status \(tok.text) after 'normal exit' is out of range; expected 0 to 255", at: tokenMark(tok))
                 }
@@ -83,7 +83,7 @@ extension Parser {
         guard let tok = try lexer.nextToken() else {
             throw lexer.error("expected a number of seconds after 'kill timeout'", at: mark)
         }
-        guard let seconds = Int(tok.text), seconds >= 0, seconds <= Int(Int32.max) else {
+        guard let seconds = wholeNumber(tok.text), seconds >= 0, seconds <= Int(Int32.max) else {
             throw lexer.error("expected a number of seconds (a whole number from 0) after 'kill timeout', got '\(tok.text)'", at: mark)
         }
         try lexer.endStatement(after: "kill timeout \(tok.text)")
