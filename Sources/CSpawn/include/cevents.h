@@ -1,0 +1,38 @@
+/*
+ * cevents: the Linux event interfaces the daemon's loop waits on (epoll,
+ * inotify, timerfd), as plain functions. Glibc's Swift module claims these
+ * system headers without exporting them, so Swift reaches them through
+ * these wrappers; each is a single system call.
+ */
+#ifndef DAYBREAK_CEVENTS_H
+#define DAYBREAK_CEVENTS_H
+
+#include <stdint.h>
+
+/* epoll(7). Events use the EPOLL* bit values. */
+int cevents_epoll_create(void);
+int cevents_epoll_watch(int epfd, int fd, uint32_t events);   /* add, or modify if present */
+int cevents_epoll_unwatch(int epfd, int fd);
+/* Fills fds[i], events[i] for up to max ready descriptors; returns the count or -1. */
+int cevents_epoll_wait(int epfd, int *fds, uint32_t *events, int max, int timeout_ms);
+
+/* inotify(7): non-blocking, close-on-exec. */
+int cevents_inotify_create(void);
+/* Watches a directory for created, written, moved and deleted entries. */
+int cevents_inotify_watch_directory(int fd, const char *path);
+
+/* timerfd(2) on CLOCK_MONOTONIC: non-blocking, close-on-exec. */
+int cevents_timerfd_create(void);
+/* Arms the timer to fire once at the absolute monotonic time in ms; 0 disarms. */
+int cevents_timerfd_arm(int fd, int64_t at_ms);
+
+/* Unix sockets. accept4 with SOCK_NONBLOCK|SOCK_CLOEXEC; -1 with errno when none. */
+int cevents_accept(int listener);
+/* SO_PEERCRED of a connected Unix socket. Returns 0 or -1. */
+int cevents_peer_credentials(int fd, int *pid, unsigned int *uid, unsigned int *gid);
+/* sendmsg with MSG_NOSIGNAL, passing nfds descriptors (SCM_RIGHTS, at most 16) with the bytes. */
+long cevents_send(int fd, const void *buf, unsigned long len, const int *fds, int nfds);
+/* recvmsg with MSG_CMSG_CLOEXEC; received descriptors (at most maxfds) go to fds, their count to *nfds. */
+long cevents_receive(int fd, void *buf, unsigned long len, int *fds, int maxfds, int *nfds);
+
+#endif

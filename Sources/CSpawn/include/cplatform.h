@@ -1,0 +1,29 @@
+/*
+ * Linux calls and constants that Swift's Glibc module does not export (it
+ * is built without _GNU_SOURCE), for Platform. Thin wrappers, no logic.
+ */
+#ifndef DAYBREAK_CPLATFORM_H
+#define DAYBREAK_CPLATFORM_H
+
+#include <stddef.h>
+#include <sys/signalfd.h>
+
+/* CLONE_NEW* namespace flags (<sched.h> hides them without _GNU_SOURCE). */
+extern const int cplatform_clone_newcgroup;
+extern const int cplatform_clone_newipc;
+extern const int cplatform_clone_newns;
+extern const int cplatform_clone_newnet;
+extern const int cplatform_clone_newpid;
+extern const int cplatform_clone_newuser;
+extern const int cplatform_clone_newuts;
+
+/* The setrlimit(2) resource number for a `limit` name ("nofile", "as"...), or -1. */
+int cplatform_rlimit_resource(const char *name);
+
+/* posix_openpt(3), grantpt(3), unlockpt(3), ptsname_r(3). */
+int cplatform_posix_openpt(int flags);
+int cplatform_grantpt(int fd);
+int cplatform_unlockpt(int fd);
+int cplatform_ptsname_r(int fd, char *buf, size_t len);
+
+#endif

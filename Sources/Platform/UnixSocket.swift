@@ -1,0 +1,134 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SystemPackage
+import CSpawn
+
+/// The credentials of a socket's peer (SO_PEERCRED), as the kernel vouches for them.
+public struct PeerCredentials: Sendable, Equatable {
+    public var pid: Int32
+    public var uid: UInt32
+    public var gid: UInt32
+}
+
+/// Unix stream sockets: the control socket and its clients.
+///
+/// Every descriptor is close-on-exec, so no job inherits the control socket.
+/// Server-side descriptors are non-blocking; client-side ones block.
+public enum UnixSocket {
+    private static func address(_ path: String) throws(PlatformError) -> sockaddr_un {
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        let capacity = MemoryLayout.size(ofValue: addr.sun_path)
+        guard bytes.count < capacity else {
+            throw PlatformError(operation: "use socket path (longer than \(capacity - 1) bytes)", path: path, errno: .fileNameTooLong)
+        }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in bytes.enumerated() { raw[i] = b }
+            raw[bytes.count] = 0
+        }
+        return addr
+    }
+
+    /// Creates a listening socket at `path` with permissions `mode`.
+    ///
+    /// A stale socket file left by a daemon that died is replaced; a path
+    /// that another live daemon is listening on is refused, so a second
+    /// daemon cannot steal the first one's socket.
+    public static func listen(path: String, mode: mode_t) throws(PlatformError) -> Int32 {
+        var addr = try address(path)
+        if (try? connect(path: path)).map({ close($0); return true }) == true {
+            throw PlatformError(operation: "listen on (another daemon is already listening there)", path: path, errno: .addressInUse)
+        }
+        unlink(path)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0 else { throw PlatformError(operation: "create socket for", path: path, errno: Errno(rawValue: errno)) }
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0 else {
+            let e = errno
+            close(fd)
+            throw PlatformError(operation: "bind", path: path, errno: Errno(rawValue: e))
+        }
+        guard chmod(path, mode) == 0, Glibc.listen(fd, 128) == 0 else {
+            let e = errno
+            close(fd)
+            unlink(path)
+            throw PlatformError(operation: "listen on", path: path, errno: Errno(rawValue: e))
+        }
+        return fd
+    }
+
+    /// Accepts one client, non-blocking and close-on-exec; nil when none is waiting.
+    public static func accept(_ listener: Int32) -> Int32? {
+        let fd = cevents_accept(listener)
+        return fd >= 0 ? fd : nil
+    }
+
+    /// Connects to the socket at `path` (blocking, close-on-exec).
+    public static func connect(path: String) throws(PlatformError) -> Int32 {
+        var addr = try address(path)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw PlatformError(operation: "create socket for", path: path, errno: Errno(rawValue: errno)) }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard rc == 0 else {
+            let e = errno
+            close(fd)
+            throw PlatformError(operation: "connect to", path: path, errno: Errno(rawValue: e))
+        }
+        return fd
+    }
+
+    /// The peer's pid, uid and gid.
+    public static func peerCredentials(_ fd: Int32) -> PeerCredentials? {
+        var pid: Int32 = 0
+        var uid: UInt32 = 0
+        var gid: UInt32 = 0
+        guard cevents_peer_credentials(fd, &pid, &uid, &gid) == 0 else { return nil }
+        return PeerCredentials(pid: pid, uid: uid, gid: gid)
+    }
+
+    /// The outcome of one non-blocking write or read.
+    public enum IO: Equatable {
+        case done(Int)
+        case wouldBlock
+        case closed
+        case failed(Errno)
+    }
+
+    /// Writes as much of `bytes` as the socket takes now, passing `fds`
+    /// (SCM_RIGHTS, at most 16) with the first byte. Never raises SIGPIPE.
+    public static func send(_ fd: Int32, _ bytes: ArraySlice<UInt8>, fds: [Int32] = []) -> IO {
+        guard !bytes.isEmpty else { return .done(0) }
+        let n = bytes.withUnsafeBytes { raw in
+            fds.withUnsafeBufferPointer { f in cevents_send(fd, raw.baseAddress, UInt(raw.count), f.baseAddress, Int32(f.count)) }
+        }
+        if n >= 0 { return .done(n) }
+        return failure(errno)
+    }
+
+    /// Reads what is available (up to `max` bytes) and any descriptors
+    /// passed with it, which arrive close-on-exec.
+    public static func receive(_ fd: Int32, max: Int = 64 * 1024) -> (IO, [UInt8], [Int32]) {
+        var buffer = [UInt8](repeating: 0, count: max)
+        var fds = [Int32](repeating: -1, count: 16)
+        var count: Int32 = 0
+        let n = buffer.withUnsafeMutableBytes { raw in
+            cevents_receive(fd, raw.baseAddress, UInt(raw.count), &fds, 16, &count)
+        }
+        let received = Array(fds.prefix(Int(count)))
+        if n > 0 { return (.done(n), Array(buffer[0..<n]), received) }
+        if n == 0 { return (.closed, [], received) }
+        return (failure(errno), [], received)
+    }
+
+    private static func failure(_ e: Int32) -> IO {
+        if e == EAGAIN || e == EWOULDBLOCK { return .wouldBlock }
+        if e == EPIPE || e == ECONNRESET { return .closed }
+        return .failed(Errno(rawValue: e))
+    }
+}
