@@ -1,0 +1,243 @@
+import JSON
+
+/// The protocol version this build speaks. A request with another version
+/// gets the error `unsupported-version` and changes nothing.
+public let protocolVersion = 1
+
+/// The methods a client may call (docs/protocol.md lists each with its
+/// parameters and result).
+public enum Method: String, CaseIterable, Sendable {
+    case version, list, status, start, stop, restart, reload, emit
+    case reloadConfiguration = "reload-configuration"
+    case logPriority = "log-priority"
+    case showConfig = "show-config"
+    case checkConfig = "check-config"
+    case listEnv = "list-env", getEnv = "get-env", setEnv = "set-env", unsetEnv = "unset-env", resetEnv = "reset-env"
+    case usage, subscribe
+
+    /// Methods any local user may call; the rest need root or, in user
+    /// mode, the session's owner.
+    public var isReadOnly: Bool {
+        switch self {
+        case .version, .list, .status, .showConfig, .checkConfig, .listEnv, .getEnv, .usage, .subscribe: return true
+        default: return false
+        }
+    }
+}
+
+/// Error codes. The message carries the human text (Upstart's where there is one).
+public enum ErrorCode: String, Sendable {
+    case badRequest = "bad-request"
+    case unsupportedVersion = "unsupported-version"
+    case unknownMethod = "unknown-method"
+    case permissionDenied = "permission-denied"
+    case unknownJob = "unknown-job"
+    case unknownInstance = "unknown-instance"
+    case alreadyStarted = "already-started"
+    case alreadyStopped = "already-stopped"
+    case jobFailed = "job-failed"
+    case invalidArguments = "invalid-arguments"
+    case unknownVariable = "unknown-variable"
+    case internalError = "internal"
+}
+
+/// One request: `{"v":1,"id":N,"method":"start","params":{...}}`.
+public struct Request: Sendable, Equatable {
+    public var id: Int
+    public var method: Method
+    public var params: Params
+
+    public init(id: Int, method: Method, params: Params = Params()) {
+        self.id = id
+        self.method = method
+        self.params = params
+    }
+
+    /// Every parameter any method takes; each method reads the ones it needs.
+    public struct Params: Sendable, Equatable {
+        public var job: String?
+        /// Names the instance directly (as `UPSTART_INSTANCE` does inside a
+        /// job); otherwise the instance is expanded from `env`.
+        public var instance: String?
+        public var env: [String] = []
+        public var wait: Bool = true
+        public var event: String?
+        public var name: String?
+        public var global: Bool = false
+        public var retain: Bool = false
+        public var priority: String?
+        public var enumerate: Bool = false
+
+        public init(job: String? = nil, instance: String? = nil, env: [String] = [], wait: Bool = true, event: String? = nil, name: String? = nil,
+                    global: Bool = false, retain: Bool = false, priority: String? = nil, enumerate: Bool = false) {
+            self.job = job
+            self.instance = instance
+            self.env = env
+            self.wait = wait
+            self.event = event
+            self.name = name
+            self.global = global
+            self.retain = retain
+            self.priority = priority
+            self.enumerate = enumerate
+        }
+    }
+
+    public var json: JSONValue {
+        var p: [(String, JSONValue)] = []
+        if let job = params.job { p.append(("job", .string(job))) }
+        if let instance = params.instance { p.append(("instance", .string(instance))) }
+        if !params.env.isEmpty { p.append(("env", .array(params.env.map(JSONValue.string)))) }
+        if !params.wait { p.append(("wait", .bool(false))) }
+        if let e = params.event { p.append(("event", .string(e))) }
+        if let n = params.name { p.append(("name", .string(n))) }
+        if params.global { p.append(("global", .bool(true))) }
+        if params.retain { p.append(("retain", .bool(true))) }
+        if let pr = params.priority { p.append(("priority", .string(pr))) }
+        if params.enumerate { p.append(("enumerate", .bool(true))) }
+        return .object([("v", .number(protocolVersion)), ("id", .number(id)), ("method", .string(method.rawValue)), ("params", .object(p))])
+    }
+
+    /// Reads a request body. Anything malformed is a `ControlError` the
+    /// daemon sends back (with the request id when one could be read).
+    public static func decode(_ body: [UInt8]) -> Result<Request, ControlError> {
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(body)
+        } catch {
+            return .failure(ControlError(id: nil, code: .badRequest, message: error.description))
+        }
+        guard case .object = value else {
+            return .failure(ControlError(id: nil, code: .badRequest, message: "a request must be a JSON object"))
+        }
+        let id = value["id"]?.int
+        guard let id else {
+            return .failure(ControlError(id: nil, code: .badRequest, message: "a request needs a whole-number \"id\""))
+        }
+        guard let v = value["v"]?.int else {
+            return .failure(ControlError(id: id, code: .badRequest, message: "a request needs a protocol version \"v\""))
+        }
+        guard v == protocolVersion else {
+            return .failure(ControlError(id: id, code: .unsupportedVersion, message: "protocol version \(v) is not supported; this daemon speaks version \(protocolVersion)"))
+        }
+        guard let name = value["method"]?.string else {
+            return .failure(ControlError(id: id, code: .badRequest, message: "a request needs a \"method\" string"))
+        }
+        guard let method = Method(rawValue: name) else {
+            return .failure(ControlError(id: id, code: .unknownMethod, message: "unknown method '\(name)'"))
+        }
+        var params = Params()
+        if let p = value["params"] {
+            guard case .object = p else {
+                return .failure(ControlError(id: id, code: .badRequest, message: "\"params\" must be an object"))
+            }
+            func str(_ k: String) -> Result<String?, ControlError> {
+                guard let x = p[k], !x.isNull else { return .success(nil) }
+                guard let s = x.string else { return .failure(ControlError(id: id, code: .badRequest, message: "\"\(k)\" must be a string")) }
+                return .success(s)
+            }
+            func flag(_ k: String, _ d: Bool) -> Result<Bool, ControlError> {
+                guard let x = p[k], !x.isNull else { return .success(d) }
+                guard let b = x.bool else { return .failure(ControlError(id: id, code: .badRequest, message: "\"\(k)\" must be true or false")) }
+                return .success(b)
+            }
+            do {
+                params.job = try str("job").get()
+                params.instance = try str("instance").get()
+                params.event = try str("event").get()
+                params.name = try str("name").get()
+                params.priority = try str("priority").get()
+                params.wait = try flag("wait", true).get()
+                params.global = try flag("global", false).get()
+                params.retain = try flag("retain", false).get()
+                params.enumerate = try flag("enumerate", false).get()
+            } catch {
+                return .failure(error)
+            }
+            if let e = p["env"], !e.isNull {
+                guard let list = e.strings else {
+                    return .failure(ControlError(id: id, code: .badRequest, message: "\"env\" must be an array of KEY=VALUE strings"))
+                }
+                params.env = list
+            }
+        }
+        return .success(Request(id: id, method: method, params: params))
+    }
+}
+
+/// An error reply: `{"v":1,"id":N,"error":{"code":"unknown-job","message":"Unknown job: foo"}}`.
+public struct ControlError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var id: Int?
+    public var code: ErrorCode
+    public var message: String
+
+    public init(id: Int?, code: ErrorCode, message: String) {
+        self.id = id
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+
+    public var json: JSONValue {
+        .object([("v", .number(protocolVersion)), ("id", id.map(JSONValue.number) ?? .null),
+                 ("error", .object([("code", .string(code.rawValue)), ("message", .string(message))]))])
+    }
+}
+
+/// A successful reply: `{"v":1,"id":N,"result":{...}}`.
+public func replyJSON(id: Int, result: JSONValue) -> JSONValue {
+    .object([("v", .number(protocolVersion)), ("id", .number(id)), ("result", result)])
+}
+
+/// One process of an instance, as `status` and `list` report it.
+public struct ProcessStatus: Sendable, Equatable {
+    /// `main`, `pre-start`, `post-start`, `pre-stop` or `post-stop`.
+    public var kind: String
+    public var pid: Int32
+
+    public init(kind: String, pid: Int32) {
+        self.kind = kind
+        self.pid = pid
+    }
+}
+
+/// One job instance's status (or a job class with no instance: stop/waiting).
+public struct InstanceStatus: Sendable, Equatable {
+    public var job: String
+    /// Empty for single-instance jobs.
+    public var instance: String
+    public var goal: String
+    public var state: String
+    public var processes: [ProcessStatus]
+    /// `STATUS=` from sd_notify, when the job sent one.
+    public var statusText: String?
+
+    public init(job: String, instance: String = "", goal: String, state: String, processes: [ProcessStatus] = [], statusText: String? = nil) {
+        self.job = job
+        self.instance = instance
+        self.goal = goal
+        self.state = state
+        self.processes = processes
+        self.statusText = statusText
+    }
+
+    public var json: JSONValue {
+        .object([
+            ("job", .string(job)), ("instance", .string(instance)), ("goal", .string(goal)), ("state", .string(state)),
+            ("processes", .array(processes.map { .object([("kind", .string($0.kind)), ("pid", .number(Int($0.pid)))]) })),
+            ("status", statusText.map(JSONValue.string) ?? .null),
+        ])
+    }
+
+    public init?(json: JSONValue) {
+        guard let job = json["job"]?.string, let goal = json["goal"]?.string, let state = json["state"]?.string else { return nil }
+        var processes: [ProcessStatus] = []
+        for p in json["processes"]?.array ?? [] {
+            guard let kind = p["kind"]?.string, let pid = p["pid"]?.int, let pid32 = Int32(exactly: pid) else { return nil }
+            processes.append(ProcessStatus(kind: kind, pid: pid32))
+        }
+        self.init(job: job, instance: json["instance"]?.string ?? "", goal: goal, state: state,
+                  processes: processes, statusText: json["status"]?.string)
+    }
+}
