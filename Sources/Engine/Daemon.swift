@@ -1,0 +1,47 @@
+import JobFile
+
+/// What the daemon asks of the engine beyond single inputs: shutdown, the
+/// global job environment table (`initctl set-env --global` and kin), and
+/// the lists `initctl list` and `show-config` walk.
+extension Engine {
+    /// Shutdown: every class is forgotten (so nothing new can start) and
+    /// every instance's goal becomes stop; each then stops as it would for
+    /// `initctl stop`, running its pre-stop and post-stop processes and
+    /// escalating to SIGKILL after its kill timeout.
+    public mutating func stopEverything(at time: EngineTime) -> [Effect] {
+        var effects: [Effect] = []
+        for name in state.classes.keys.sorted() {
+            effects += handle(.jobClassRemoved(name: name), at: time)
+        }
+        now = time
+        out = []
+        for key in state.instances.keys.sorted() where state.instances[key]?.goal == .start {
+            changeGoal(key, to: .stop)
+        }
+        runQueue()
+        effects += out
+        out = []
+        return effects
+    }
+
+    /// True while any instance exists (running, starting or stopping).
+    public var hasInstances: Bool { !state.instances.isEmpty }
+
+    /// The names of the loaded job classes, sorted.
+    public var jobNames: [String] {
+        state.classes.keys.filter { !state.classes[$0]!.removed }.sorted()
+    }
+
+    /// The global job environment table: the variables every new instance
+    /// starts with (Upstart's `PATH` and `TERM`, plus `set-env` changes).
+    public var defaultEnvironment: [String] {
+        get { state.configuration.defaultEnvironment }
+        set { state.configuration.defaultEnvironment = newValue }
+    }
+}
+
+/// Names for the engine's types that stay unambiguous in modules that also
+/// import Platform or Control (the `Engine` struct shadows the module name,
+/// so `Engine.SpawnRequest` cannot be written there).
+public typealias EngineSpawnRequest = SpawnRequest
+public typealias EngineInstanceStatus = InstanceStatus

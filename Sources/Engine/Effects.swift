@@ -1,0 +1,116 @@
+import JobFile
+
+/// One thing the engine asks the shell to do. The shell carries effects
+/// out in the order given; none of them may block.
+public enum Effect: Hashable, Sendable {
+    /// Start a process of a job instance. Answer with `processSpawned` or
+    /// `spawnFailed` quoting `request.id`.
+    case spawn(SpawnRequest)
+    /// Send a signal to a process (the shell sends it to the process group
+    /// when the process leads one).
+    case signal(pid: Int32, signal: Signal)
+    /// Fire `timerFired(id)` at the given time (or as soon after as it can).
+    case armTimer(TimerID, at: EngineTime)
+    /// Forget a timer armed earlier; a late `timerFired` for it is ignored.
+    case cancelTimer(TimerID)
+    /// An event entered the queue (for logs and observers).
+    case eventEmitted(EventRecord)
+    /// An event finished: everything it started or stopped has settled.
+    case eventFinished(EventRecord, failed: Bool)
+    /// Answer a control request or an `emit` waiter.
+    case reply(RequestID, Reply)
+    /// A line for the daemon's own log.
+    case log(String)
+}
+
+/// What `spawn` carries: the process, its environment, and the job class
+/// that says how to set it up (user, limits, console and the rest).
+public struct SpawnRequest: Hashable, Sendable {
+    public var id: SpawnID
+    public var job: String
+    public var instance: String
+    public var process: ProcessKind
+    public var spec: ProcessSpec
+    /// `KEY=VALUE`, in order: the complete environment of the process.
+    public var environment: [String]
+    public var jobClass: JobClass
+
+    public init(id: SpawnID, job: String, instance: String, process: ProcessKind,
+                spec: ProcessSpec, environment: [String], jobClass: JobClass) {
+        self.id = id
+        self.job = job
+        self.instance = instance
+        self.process = process
+        self.spec = spec
+        self.environment = environment
+        self.jobClass = jobClass
+    }
+}
+
+/// An event as observers see it: its id, name and environment.
+public struct EventRecord: Hashable, Sendable {
+    public var id: EventID
+    public var name: String
+    public var environment: [String]
+
+    public init(id: EventID, name: String, environment: [String]) {
+        self.id = id
+        self.name = name
+        self.environment = environment
+    }
+}
+
+/// The answer to a control request or an emit waiter.
+public enum Reply: Hashable, Sendable {
+    /// Done; for job verbs, the instance as it stands now.
+    case ok(InstanceStatus?)
+    /// Text to show (`usage`).
+    case text(String)
+    /// The request failed; the message says why and names the job.
+    case error(String)
+}
+
+/// A snapshot of one instance: what `initctl status` prints.
+public struct InstanceStatus: Hashable, Sendable, Codable {
+    public var job: String
+    public var instance: String
+    public var goal: Goal
+    public var state: JobState
+    /// Live processes, in the order main, pre-start, post-start, pre-stop, post-stop.
+    public var processes: [ProcessEntry]
+
+    public init(job: String, instance: String, goal: Goal, state: JobState, processes: [ProcessEntry]) {
+        self.job = job
+        self.instance = instance
+        self.goal = goal
+        self.state = state
+        self.processes = processes
+    }
+
+    /// `job (instance) start/running, process 1234`, as initctl prints it
+    /// (the first line only).
+    public var line: String {
+        var out = job
+        if !instance.isEmpty { out += " (\(instance))" }
+        out += " \(goal.rawValue)/\(state.rawValue)"
+        if let first = processes.first {
+            if first.process == .main {
+                out += ", process \(first.pid)"
+            } else {
+                out += ", (\(first.process.rawValue)) process \(first.pid)"
+            }
+        }
+        return out
+    }
+}
+
+/// One live process of an instance.
+public struct ProcessEntry: Hashable, Sendable, Codable {
+    public var process: ProcessKind
+    public var pid: Int32
+
+    public init(process: ProcessKind, pid: Int32) {
+        self.process = process
+        self.pid = pid
+    }
+}

@@ -1,0 +1,292 @@
+import FoundationEssentials
+import JobFile
+
+/// A job class as the engine holds it: the parsed definition, with its
+/// `start on` and `stop on` compiled for matching. Immutable and shared, so
+/// copying the engine state never copies a job class.
+public final class ClassDefinition: Hashable, Sendable {
+    // The fields matching reads come first, so that they share a cache
+    // line with the object header.
+    public let name: String
+    let startOn: CompiledExpression?
+    let stopOn: CompiledExpression?
+    public let job: JobClass
+
+    init(_ job: JobClass) {
+        self.name = job.name
+        self.startOn = job.startOn.map(CompiledExpression.init)
+        self.stopOn = job.stopOn.map(CompiledExpression.init)
+        self.job = job
+    }
+
+    public static func == (a: ClassDefinition, b: ClassDefinition) -> Bool {
+        a === b || a.job == b.job
+    }
+
+    public func hash(into h: inout Hasher) {
+        h.combine(job.name)
+    }
+}
+
+/// One registered job class and what the engine remembers about it.
+///
+/// Guarantees: `instances` is the sorted list of the names of this class's
+/// instances in `EngineState.instances`; `startOn` holds exactly the events
+/// the class's `start on` operands hold. While instances exist the
+/// definition never changes: a changed file waits in `replacement`, and a
+/// deleted one sets `removed`, until the last instance has stopped.
+public struct ClassEntry: Hashable, Sendable {
+    public internal(set) var definition: ClassDefinition
+    var startOn: OperatorState?
+    /// A newer definition, taking over when the last instance stops.
+    public internal(set) var replacement: ClassDefinition?
+    /// The job file is gone: no new instances; dropped when none is left.
+    public internal(set) var removed: Bool = false
+    public internal(set) var instances: [String] = []
+    /// For a job with `while`: the condition's value when last evaluated.
+    public internal(set) var whileHolds: Bool = false
+
+    init(_ job: JobClass) {
+        definition = ClassDefinition(job)
+        startOn = definition.startOn.map { OperatorState(leaves: $0.matches.count) }
+    }
+}
+
+/// Who owns a pid or a pending spawn: an instance and which of its processes.
+struct ProcessOwner: Hashable, Sendable {
+    var key: InstanceKey
+    var kind: ProcessKind
+}
+
+/// The whole state of the engine, as a value.
+///
+/// It encodes to JSON and decodes back to an equal value (stateful re-exec).
+/// Only the primary facts are encoded; the indexes (event name to classes,
+/// pid to instance, spawn to instance, timer to instance) are rebuilt from
+/// them on decoding, which is what makes a decoded state consistent by
+/// construction. Job classes travel as job-file text (`jobFileText`), which
+/// the parser reads back to an equal `JobClass`.
+public struct EngineState: Hashable, Sendable {
+    public var configuration: EngineConfiguration
+    public internal(set) var classes: [String: ClassEntry] = [:]
+    public internal(set) var instances: [InstanceKey: JobInstance] = [:]
+    public internal(set) var events: [EventID: Event] = [:]
+    /// Events ready for a step (pending, or handled with no holds left),
+    /// ascending: the queue is first in, first out.
+    var ready: [EventID] = []
+    var nextEventID: EventID = 1
+    var nextSpawnID: SpawnID = 1
+    var nextTimerID: TimerID = 1
+
+    // Derived: rebuilt on decoding.
+    /// Event name to the classes whose `start on` names it, sorted by name.
+    /// A removed class is not here: nothing starts it any more.
+    var startIndex: [String: [ClassDefinition]] = [:]
+    /// Event name to the classes whose `stop on` names it, sorted by name.
+    var stopIndex: [String: [ClassDefinition]] = [:]
+    /// The sorted names of the classes with a `while` condition (not removed).
+    var whileJobs: [String] = []
+    var pidIndex: [Int32: ProcessOwner] = [:]
+    var spawnIndex: [SpawnID: ProcessOwner] = [:]
+    var timers: [TimerID: InstanceKey] = [:]
+
+    public init(configuration: EngineConfiguration) {
+        self.configuration = configuration
+    }
+
+    /// Rebuilds every derived index from the primary facts.
+    mutating func rebuildIndexes() {
+        startIndex = [:]
+        stopIndex = [:]
+        whileJobs = []
+        pidIndex = [:]
+        spawnIndex = [:]
+        timers = [:]
+        for name in classes.keys.sorted() {
+            index(classes[name]!.definition, start: !classes[name]!.removed)
+        }
+        for (key, inst) in instances {
+            for (kind, pid) in inst.pids { pidIndex[pid] = ProcessOwner(key: key, kind: kind) }
+            for (kind, id) in inst.pendingSpawns { spawnIndex[id] = ProcessOwner(key: key, kind: kind) }
+            if let t = inst.killTimer { timers[t] = key }
+        }
+    }
+
+    /// Adds a class to the event-name indexes (to the start index only
+    /// when `start` is true).
+    mutating func index(_ def: ClassDefinition, start: Bool = true) {
+        if start {
+            for name in def.job.startOn?.eventNames ?? [] {
+                EngineState.sortedInsert(def, into: &startIndex[name, default: []])
+            }
+            if def.job.whileCondition != nil {
+                EngineState.sortedInsert(def.name, into: &whileJobs)
+            }
+        }
+        for name in def.job.stopOn?.eventNames ?? [] {
+            EngineState.sortedInsert(def, into: &stopIndex[name, default: []])
+        }
+    }
+
+    /// Removes a class from the start index (a deleted job starts no more).
+    mutating func unindexStart(_ def: ClassDefinition) {
+        for name in def.job.startOn?.eventNames ?? [] {
+            EngineState.sortedRemove(def.name, from: &startIndex, at: name)
+        }
+        if let i = whileJobs.firstIndex(of: def.name) {
+            whileJobs.remove(at: i)
+        }
+    }
+
+    /// Removes a class from both event-name indexes.
+    mutating func unindex(_ def: ClassDefinition) {
+        unindexStart(def)
+        for name in def.job.stopOn?.eventNames ?? [] {
+            EngineState.sortedRemove(def.name, from: &stopIndex, at: name)
+        }
+    }
+
+    static func sortedInsert<T: Comparable>(_ value: T, into array: inout [T]) {
+        var lo = 0, hi = array.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if array[mid] < value { lo = mid + 1 } else { hi = mid }
+        }
+        if lo < array.count && array[lo] == value { return }
+        array.insert(value, at: lo)
+    }
+
+    static func sortedInsert(_ def: ClassDefinition, into array: inout [ClassDefinition]) {
+        var lo = 0, hi = array.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if array[mid].name < def.name { lo = mid + 1 } else { hi = mid }
+        }
+        if lo < array.count && array[lo].name == def.name {
+            array[lo] = def
+        } else {
+            array.insert(def, at: lo)
+        }
+    }
+
+    static func sortedRemove(_ name: String, from index: inout [String: [ClassDefinition]], at key: String) {
+        guard var list = index[key], let i = list.firstIndex(where: { $0.name == name }) else { return }
+        list.remove(at: i)
+        index[key] = list.isEmpty ? nil : list
+    }
+}
+
+extension Dictionary {
+    /// Runs `body` on the value at `i` in place: reading a field this way
+    /// does not copy the whole value out, as the subscript getter does.
+    @inline(__always)
+    mutating func withValue<R>(at i: Index, _ body: (inout Value) -> R) -> R {
+        body(&values[i])
+    }
+}
+
+// MARK: - JSON
+
+extension EngineState: Codable {
+    private enum Keys: String, CodingKey {
+        case configuration, classes, instances, events, ready, nextEventID, nextSpawnID, nextTimerID
+    }
+
+    /// A class as encoded: its job file text, and what the engine remembers.
+    private struct ClassRecord: Codable {
+        var name: String
+        var text: String
+        var startOn: OperatorState?
+        var replacement: String?
+        var removed: Bool
+        var whileHolds: Bool
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(configuration, forKey: .configuration)
+        let records = classes.keys.sorted().map { name -> ClassRecord in
+            let e = classes[name]!
+            return ClassRecord(name: name, text: e.definition.job.jobFileText, startOn: e.startOn,
+                               replacement: e.replacement?.job.jobFileText, removed: e.removed,
+                               whileHolds: e.whileHolds)
+        }
+        try c.encode(records, forKey: .classes)
+        try c.encode(instances.keys.sorted().map { instances[$0]! }, forKey: .instances)
+        try c.encode(events.keys.sorted().map { events[$0]! }, forKey: .events)
+        try c.encode(ready, forKey: .ready)
+        try c.encode(nextEventID, forKey: .nextEventID)
+        try c.encode(nextSpawnID, forKey: .nextSpawnID)
+        try c.encode(nextTimerID, forKey: .nextTimerID)
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        configuration = try c.decode(EngineConfiguration.self, forKey: .configuration)
+        for r in try c.decode([ClassRecord].self, forKey: .classes) {
+            let job = try EngineState.parse(name: r.name, text: r.text, path: c.codingPath)
+            var entry = ClassEntry(job)
+            entry.startOn = r.startOn
+            entry.replacement = try r.replacement.map { ClassDefinition(try EngineState.parse(name: r.name, text: $0, path: c.codingPath)) }
+            entry.removed = r.removed
+            entry.whileHolds = r.whileHolds
+            classes[r.name] = entry
+        }
+        for inst in try c.decode([JobInstance].self, forKey: .instances) {
+            instances[inst.key] = inst
+            classes[inst.key.job]?.instances.append(inst.key.instance)
+        }
+        for name in classes.keys {
+            classes[name]!.instances.sort()
+        }
+        for ev in try c.decode([Event].self, forKey: .events) {
+            events[ev.id] = ev
+        }
+        ready = try c.decode([EventID].self, forKey: .ready)
+        nextEventID = try c.decode(EventID.self, forKey: .nextEventID)
+        nextSpawnID = try c.decode(SpawnID.self, forKey: .nextSpawnID)
+        nextTimerID = try c.decode(TimerID.self, forKey: .nextTimerID)
+        rebuildIndexes()
+    }
+
+    private static func parse(name: String, text: String, path: [any CodingKey]) throws -> JobClass {
+        do {
+            return try Parser.parse(name: name, text: text, file: "<engine state: \(name)>")
+        } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "job class \(name): \(error)"))
+        }
+    }
+
+    /// The state as JSON, keys sorted, so equal states give equal bytes.
+    public func jsonData() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(self)
+    }
+
+    /// Reads a state written by `jsonData()`.
+    public static func fromJSON(_ data: Data) throws -> EngineState {
+        try JSONDecoder().decode(EngineState.self, from: data)
+    }
+}
+
+extension ProcessExit: Codable {
+    private enum Keys: String, CodingKey { case exited, killed }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        switch self {
+        case .exited(let s): try c.encode(s, forKey: .exited)
+        case .killed(let s): try c.encode(s.number, forKey: .killed)
+        }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: Keys.self)
+        if let s = try c.decodeIfPresent(Int32.self, forKey: .exited) {
+            self = .exited(s)
+        } else {
+            self = .killed(Signal(number: try c.decode(Int32.self, forKey: .killed)))
+        }
+    }
+}
