@@ -46,13 +46,14 @@ let package = Package(
         // The event loop that carries out the engine's effects.
         .target(
             name: "Supervisor",
-            dependencies: ["JobFile", "Engine", "Platform", "Control"],
+            dependencies: ["JobFile", "Engine", "Platform", "Control", .product(name: "SystemPackage", package: "swift-system")],
             swiftSettings: strict),
         .executableTarget(
             name: "Daybreak",
             dependencies: [
                 "Supervisor",
                 "Platform",
+                "Control",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),

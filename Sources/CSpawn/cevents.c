@@ -5,6 +5,7 @@
 #include <sys/inotify.h>
 #include <sys/timerfd.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -138,4 +139,9 @@ long cevents_receive(int fd, void *buf, unsigned long len, int *fds, int maxfds,
 		}
 	}
 	return n;
+}
+
+int cevents_set_child_subreaper(void)
+{
+	return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 }

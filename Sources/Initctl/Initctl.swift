@@ -362,7 +362,8 @@ struct Monitor: ParsableCommand {
         try globals.withClient { client throws(ControlError) in
             _ = try client.call(.subscribe)
             while let event = try client.nextEvent() {
-                print(monitorLine(event))
+                // Unbuffered: a monitor is read live, often through a pipe.
+                FileSystem.writeStandardOutput(monitorLine(event) + "\n")
             }
         }
     }

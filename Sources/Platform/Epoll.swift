@@ -5,7 +5,7 @@ import SystemPackage
 import CSpawn
 
 /// epoll(7): the one place the daemon waits.
-public struct Epoll: ~Copyable {
+public final class Epoll {
     public let fd: Int32
 
     public init() throws(PlatformError) {
@@ -47,7 +47,7 @@ public struct Epoll: ~Copyable {
 }
 
 /// A timerfd on CLOCK_MONOTONIC, armed for one absolute deadline at a time.
-public struct Timer: ~Copyable {
+public final class Timer {
     public let fd: Int32
 
     public init() throws(PlatformError) {

@@ -109,16 +109,77 @@ public enum FileSystem {
 }
 
 extension FileSystem {
+    /// Writes text to standard output, unbuffered.
+    public static func writeStandardOutput(_ text: String) {
+        writeAll(1, text)
+    }
+
     /// Writes text to standard error, unbuffered.
     public static func writeStandardError(_ text: String) {
+        writeAll(2, text)
+    }
+
+    private static func writeAll(_ fd: Int32, _ text: String) {
         var bytes = Array(text.utf8)
         bytes.withUnsafeMutableBytes { raw in
             var offset = 0
             while offset < raw.count {
-                let n = write(2, raw.baseAddress! + offset, raw.count - offset)
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
                 if n <= 0 { break }
                 offset += n
             }
         }
+    }
+}
+
+extension FileSystem {
+    /// The directories directly below `directory` (not following links), as full paths.
+    public static func subdirectories(of directory: String) -> [String] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var out: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name.hasPrefix(".") { continue }
+            var st = stat()
+            let path = directory + "/" + name
+            if lstat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR { out.append(path) }
+        }
+        return out.sorted()
+    }
+
+    /// Creates `path` and its missing parents with `mode`. Returns false when it cannot.
+    @discardableResult
+    public static func makeDirectories(_ path: String, mode: mode_t) -> Bool {
+        if kind(of: path) == .directory { return true }
+        var built = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            built += "/" + part
+            if kind(of: built) == nil && mkdir(built, mode) != 0 && Glibc.errno != EEXIST { return false }
+        }
+        return kind(of: path) == .directory
+    }
+
+    /// The owner and permission bits of `path`, or nil.
+    public static func ownerAndMode(_ path: String) -> (uid: UInt32, mode: UInt32)? {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return nil }
+        return (st.st_uid, st.st_mode & 0o7777)
+    }
+
+    /// Appends bytes to a file, creating it with mode 0640. Returns false on failure.
+    public static func append(_ bytes: [UInt8], to path: String) -> Bool {
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { return false }
+            offset += n
+        }
+        return true
     }
 }

@@ -6,7 +6,7 @@ import CSpawn
 
 /// inotify(7) over job directories. When it is unavailable the daemon still
 /// works: `initctl reload-configuration` and SIGHUP rescan by hand.
-public struct Inotify: ~Copyable {
+public final class Inotify {
     public let fd: Int32
 
     public init() throws(PlatformError) {

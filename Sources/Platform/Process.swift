@@ -11,3 +11,24 @@ public enum Process {
         Glibc.exit(status)
     }
 }
+
+import CSpawn
+import SystemPackage
+
+extension Process {
+    /// Makes this process the reaper of its descendants' orphans, so a
+    /// double-forked daemon stays our child (user mode).
+    public static func becomeChildSubreaper() throws(PlatformError) {
+        guard cevents_set_child_subreaper() == 0 else {
+            throw PlatformError(operation: "become child subreaper:", path: "prctl", errno: Errno(rawValue: Glibc.errno))
+        }
+    }
+
+    /// Sends `signal` to the process group `pid` leads, or to `pid` alone
+    /// when it leads none. Returns false when no such process exists.
+    @discardableResult
+    public static func signal(_ pid: Int32, _ signal: Int32) -> Bool {
+        if kill(-pid, signal) == 0 { return true }
+        return kill(pid, signal) == 0
+    }
+}

@@ -35,4 +35,7 @@ long cevents_send(int fd, const void *buf, unsigned long len, const int *fds, in
 /* recvmsg with MSG_CMSG_CLOEXEC; received descriptors (at most maxfds) go to fds, their count to *nfds. */
 long cevents_receive(int fd, void *buf, unsigned long len, int *fds, int maxfds, int *nfds);
 
+/* prctl(PR_SET_CHILD_SUBREAPER, 1): orphans of our children are reparented to us. */
+int cevents_set_child_subreaper(void);
+
 #endif

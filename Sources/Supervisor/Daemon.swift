@@ -1,0 +1,277 @@
+import Control
+import Engine
+import JobFile
+import JSON
+import Platform
+
+/// The daemon: the engine, and the shell that carries out its effects.
+///
+/// Single-threaded. Everything arrives through one epoll (`EventLoop.swift`):
+/// signals (signalfd), the timer (timerfd), job directories (inotify), the
+/// control socket and its clients, and job output (pty masters). Each
+/// arrival becomes an engine input; each effect is carried out at once
+/// (spawns are answered before the next input). No step blocks for long:
+/// a spawn waits only for the child's exec.
+public final class Daemon {
+    let options: DaemonOptions
+    var engine: Engine
+    var log: DaemonLog
+    var sources: JobSources
+    let epoll: Epoll
+    let signals: SignalDescriptor
+    let timer: Platform.Timer
+    var inotify: Inotify?
+    var server: ControlServer
+    var logs: JobLogs?
+    /// Armed engine timers and when they fire.
+    var timers: [TimerID: EngineTime] = [:]
+    /// Engine request ids to the client and protocol id awaiting the reply.
+    var pending: [RequestID: (client: Int32, id: Int, method: Control.Method)] = [:]
+    var nextRequestID: RequestID = 1
+    /// The pids the engine supervises, for `expect stop` (the main process).
+    var expectStop: Set<Int32> = []
+    var shuttingDown = false
+    var exitStatus: Int32?
+    /// The set of signals the daemon takes through its signalfd.
+    static let handledSignals: [Int32] = [SignalNumber.child, SignalNumber.terminate, SignalNumber.interrupt, SignalNumber.hangup, SignalNumber.windowChange, SignalNumber.power, SignalNumber.user1]
+
+    /// Sets up everything before the first event: signals, the socket, the
+    /// jobs, inotify. Throws a message naming what failed.
+    public init(options: DaemonOptions) throws(DaemonError) {
+        self.options = options
+        self.log = DaemonLog(minimum: options.debug ? .debug : (options.verbose ? .info : .message))
+        do {
+            _ = try SignalMask.block(SignalSet(Daemon.handledSignals))
+            signals = try SignalDescriptor.open(SignalSet(Daemon.handledSignals))
+        } catch {
+            throw DaemonError("cannot take signals through signalfd: \(error)")
+        }
+        Platform.ignoreSignal(SignalNumber.pipe)
+        do {
+            epoll = try Epoll()
+            timer = try Platform.Timer()
+            server = try ControlServer.open(path: options.socketPath, userMode: options.userMode)
+        } catch {
+            throw DaemonError(error.description)
+        }
+        if options.userMode && !options.isPID1 {
+            do {
+                try Process.becomeChildSubreaper()
+            } catch {
+                log.write(.warn, "\(error); double-forked job processes will be reparented to PID 1")
+            }
+        }
+        var environment = EngineConfiguration.upstartDefaults
+        if options.userMode {
+            environment.append("UPSTART_SESSION=" + SocketPath.sessionAddress(for: options.socketPath))
+        }
+        let own = Environment.current.map { "\($0.key)=\($0.value)" }.sorted()
+        engine = Engine(configuration: EngineConfiguration(defaultEnvironment: environment, daemonEnvironment: own, verbose: options.verbose))
+        sources = JobSources(directories: options.confDirectories)
+        logs = options.logDirectory.map(JobLogs.init(directory:))
+        do {
+            try epoll.watch(signals.fileDescriptor.rawValue, for: .readable)
+            try epoll.watch(timer.fd, for: .readable)
+            try epoll.watch(server.listener, for: .readable)
+        } catch {
+            throw DaemonError(error.description)
+        }
+        if options.useInotify {
+            do {
+                let watcher = try Inotify()
+                try epoll.watch(watcher.fd, for: .readable)
+                inotify = watcher
+            } catch {
+                log.write(.warn, "\(error); job directories will be read again only on 'initctl reload-configuration' or SIGHUP")
+            }
+        }
+    }
+
+    /// Loads the jobs, emits the startup event and runs until shutdown.
+    /// Returns the exit status.
+    public func run() -> Int32 {
+        log.write(.info, "listening on \(server.path)")
+        reloadConfiguration()
+        if let event = options.startupEvent {
+            feed(.emit(name: event, environment: [], waiter: nil))
+        }
+        return loop()
+    }
+
+    // MARK: Inputs and effects
+
+    /// The current time, as the engine counts it.
+    var now: EngineTime { EngineTime(nanoseconds: monotonicNanoseconds()) }
+
+    /// Hands one input to the engine and carries out everything that follows.
+    func feed(_ input: Input) {
+        var queue = [input]
+        while !queue.isEmpty {
+            let next = queue.removeFirst()
+            for effect in engine.handle(next, at: now) {
+                queue += apply(effect)
+            }
+        }
+        if shuttingDown && !engine.hasInstances { exitStatus = 0 }
+    }
+
+    /// Carries out a list of effects (from `stopEverything`).
+    func apply(_ effects: [Effect]) {
+        var queue: [Input] = []
+        for effect in effects { queue += apply(effect) }
+        for input in queue { feed(input) }
+        if shuttingDown && !engine.hasInstances { exitStatus = 0 }
+    }
+
+    /// Carries out one effect; returns the inputs it produced (spawn results).
+    func apply(_ effect: Effect) -> [Input] {
+        switch effect {
+        case .spawn(let request):
+            return [spawn(request)]
+        case .signal(let pid, let signal):
+            log.write(.debug, "sending SIG\(signal.name) to process \(pid)")
+            Process.signal(pid, signal.number)
+        case .armTimer(let id, let at):
+            timers[id] = at
+            armEarliestTimer()
+        case .cancelTimer(let id):
+            timers[id] = nil
+            armEarliestTimer()
+        case .eventEmitted(let record):
+            log.write(.info, "event \(record.name)" + (record.environment.isEmpty ? "" : " " + record.environment.joined(separator: " ")))
+            broadcast(.object([("type", .string("event")), ("name", .string(record.name)),
+                               ("env", .array(record.environment.map(JSONValue.string)))]))
+        case .eventFinished(let record, let failed):
+            log.write(.debug, "event \(record.name) finished\(failed ? " (failed)" : "")")
+        case .reply(let id, let reply):
+            deliver(id, reply)
+        case .log(let line):
+            log.write(.message, line)
+        }
+        return []
+    }
+
+    /// Spawns one process; the result goes back to the engine.
+    func spawn(_ request: EngineSpawnRequest) -> Input {
+        let job = request.jobClass
+        let label = request.instance.isEmpty ? request.job : "\(request.job) (\(request.instance))"
+        if request.process == .main, [.fork, .daemon, .notify].contains(job.expect) {
+            let reason = "expect \(job.expect.rawValue) needs process tracking, which this build of daybreak does not have yet; use 'expect stop' or no expect stanza"
+            log.write(.error, "\(label) \(request.process.rawValue) process not started: \(reason)")
+            return .spawnFailed(spawn: request.id, reason: reason)
+        }
+        if !job.cgroups.isEmpty {
+            log.write(.warn, "\(label): the cgroup stanza is not applied by this build; the job runs without it")
+        }
+        var pty: PseudoTerminal?
+        if job.console == .log, logs != nil {
+            do {
+                pty = try PseudoTerminal.open()
+            } catch {
+                log.write(.warn, "\(label): cannot open a pty for its log (\(error)); its output is discarded")
+            }
+        }
+        let platform = platformRequest(for: request, userMode: options.userMode, logSlave: pty?.slave.rawValue)
+        do {
+            let pid = try Spawner.spawn(platform)
+            if let pty {
+                closeDescriptor(pty.slave.rawValue)
+                logs!.attach(master: pty.master.rawValue, file: logFileName(job: request.job, instance: request.instance))
+                Platform.setNonBlocking(pty.master.rawValue)
+                try? epoll.watch(pty.master.rawValue, for: .readable)
+            }
+            if request.process == .main && job.expect == .stop { expectStop.insert(pid) }
+            return .processSpawned(spawn: request.id, pid: pid)
+        } catch {
+            if let pty {
+                closeDescriptor(pty.slave.rawValue)
+                closeDescriptor(pty.master.rawValue)
+            }
+            log.write(.error, "\(label) \(request.process.rawValue) process failed to start: \(error)")
+            return .spawnFailed(spawn: request.id, reason: error.description)
+        }
+    }
+
+    func armEarliestTimer() {
+        let earliest = timers.values.min()
+        timer.arm(at: earliest.map { max(1, ($0.nanoseconds + 999_999) / 1_000_000) })
+    }
+
+    /// Fires every engine timer that is due.
+    func fireDueTimers() {
+        let current = now
+        for (id, at) in timers.sorted(by: { $0.value < $1.value }) where at <= current {
+            timers[id] = nil
+            feed(.timerFired(id))
+        }
+        armEarliestTimer()
+    }
+
+    // MARK: Children
+
+    /// Reaps every child that changed. Known ones go to the engine; orphans
+    /// (PID 1, or a subreaper) are reaped and forgotten.
+    func reapChildren() {
+        while true {
+            let child: ReapedChild?
+            do {
+                child = try Reaper.reap(-1, reportStopped: !expectStop.isEmpty)
+            } catch {
+                return
+            }
+            guard let child else { return }
+            switch child.status {
+            case .exited(let status):
+                expectStop.remove(child.pid)
+                feed(.processExited(pid: child.pid, status: .exited(status)))
+            case .signaled(let signal, _):
+                expectStop.remove(child.pid)
+                feed(.processExited(pid: child.pid, status: .killed(JobFile.Signal(number: signal))))
+            case .stopped(let signal, _):
+                if signal == SignalNumber.stop && expectStop.remove(child.pid) != nil {
+                    feed(.mainProcessReady(pid: child.pid, finalPid: child.pid))
+                    Process.signal(child.pid, SignalNumber.continue)
+                }
+            case .continued:
+                break
+            }
+        }
+    }
+
+    // MARK: Configuration
+
+    /// Reads the job directories again and tells the engine what changed.
+    func reloadConfiguration() {
+        let (inputs, problems) = sources.rescan()
+        for p in problems { log.write(.error, p) }
+        for input in inputs {
+            if case .jobClassAdded(let job) = input { log.write(.debug, "loaded job \(job.name)") }
+            feed(input)
+        }
+        if let inotify {
+            for dir in sources.watchDirectories() {
+                do {
+                    try inotify.watch(directory: dir)
+                } catch {
+                    log.write(.warn, error.description)
+                }
+            }
+        }
+    }
+
+    // MARK: Shutdown
+
+    func beginShutdown(_ why: String) {
+        guard !shuttingDown else { return }
+        shuttingDown = true
+        log.write(.message, "\(why): stopping every job")
+        apply(engine.stopEverything(at: now))
+        if !engine.hasInstances { exitStatus = 0 }
+    }
+}
+
+/// A failure to start the daemon, with the message to print.
+public struct DaemonError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,23 @@
+/// How the daemon was asked to run (`daybreak --help`, docs/running.md).
+public struct DaemonOptions: Sendable {
+    /// User (session) mode: not PID 1, a subreaper, a private socket.
+    public var userMode = false
+    /// Job directories in search order; the first to define a job owns it.
+    public var confDirectories: [String] = []
+    /// Where `console log` output goes; nil with `--no-log`.
+    public var logDirectory: String?
+    /// The event emitted once jobs are loaded; nil with `--no-startup-event`.
+    public var startupEvent: String? = "startup"
+    /// Log every state change and event.
+    public var verbose = false
+    /// Log even more (daemon internals).
+    public var debug = false
+    /// Watch job directories with inotify (off: `--no-inotify`).
+    public var useInotify = true
+    /// The control socket's path.
+    public var socketPath = ""
+    /// True when this process is PID 1.
+    public var isPID1 = false
+
+    public init() {}
+}

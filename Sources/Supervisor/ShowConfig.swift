@@ -1,0 +1,111 @@
+import Control
+import Engine
+import JobFile
+import JSON
+
+/// `initctl show-config` and `check-config` (initctl(8)).
+extension Daemon {
+    /// The lines under a job's name: `  emits EVENT`, then `  start on ...`
+    /// and `  stop on ...`, fully bracketed; with `enumerate`, one line for
+    /// each event or job that may start or stop the job.
+    func showConfigLines(_ job: JobClass, enumerate: Bool) -> [String] {
+        var lines = job.emits.map { "  emits \($0)" }
+        for (label, expr) in [("start on", job.startOn), ("stop on", job.stopOn)] {
+            guard let expr else { continue }
+            if enumerate {
+                for m in expr.matches { lines.append("  \(label) \(enumerated(m))") }
+            } else {
+                lines.append("  \(label) \(expr.bracketed)")
+            }
+        }
+        return lines
+    }
+
+    private func enumerated(_ m: EventMatch) -> String {
+        let jobEvents: Set<String> = ["starting", "started", "stopping", "stopped"]
+        var job = ""
+        var env = m.arguments
+        if jobEvents.contains(m.name) {
+            if let i = env.firstIndex(where: { $0.key == nil || $0.key == "JOB" }) {
+                job = env[i].value
+                env.remove(at: i)
+            }
+        }
+        let envText = env.map(\.text).joined(separator: " ")
+        if jobEvents.contains(m.name) && !job.isEmpty {
+            return "\(m.name) (job: \(job), event: \(m.name), env:\(envText.isEmpty ? "" : " " + envText))"
+        }
+        return "\(m.name) (job:, env:\(envText.isEmpty ? "" : " " + envText))"
+    }
+
+    /// Jobs whose `start on` or `stop on` name a job that is not loaded or
+    /// an event no job says it emits (internal events excepted).
+    func checkConfig(_ p: Request.Params) -> [JSONValue] {
+        let builtIn: Set<String> = ["startup", "starting", "started", "stopping", "stopped", "control-alt-delete",
+                                     "keyboard-request", "power-status-changed", "runlevel", "debug"]
+        var ignored = Set<String>()
+        var warnAll = false
+        for e in p.env {
+            if e.hasPrefix("IGNORE=") { ignored.formUnion(e.dropFirst(7).split(separator: ",").map(String.init)) }
+            if e == "WARN=1" { warnAll = true }
+        }
+        let names = engine.jobNames
+        var emitted = Set<String>()
+        for n in names { emitted.formUnion(engine.jobClass(n)?.emits ?? []) }
+        func emittedMatches(_ event: String) -> Bool {
+            emitted.contains(event) || emitted.contains { globMatches($0, event) }
+        }
+        var out: [JSONValue] = []
+        for name in (p.job.map { [$0] } ?? names) {
+            guard let job = engine.jobClass(name) else { continue }
+            var lines: [String] = []
+            for (label, expr) in [("start on", job.startOn), ("stop on", job.stopOn)] {
+                for m in expr?.matches ?? [] where !ignored.contains(m.name) {
+                    if ["starting", "started", "stopping", "stopped"].contains(m.name) {
+                        let target = m.arguments.first(where: { $0.key == nil || $0.key == "JOB" })?.value
+                        if let target, !names.contains(target), !target.contains("*"), !target.contains("$") {
+                            lines.append("  \(label): unknown job \(target)")
+                        }
+                    } else if (!builtIn.contains(m.name) || warnAll) && !emittedMatches(m.name) {
+                        lines.append("  \(label): unknown event \(m.name)")
+                    }
+                }
+            }
+            if !lines.isEmpty {
+                out.append(.object([("name", .string(name)), ("lines", .array(lines.map(JSONValue.string)))]))
+            }
+        }
+        return out
+    }
+}
+
+extension EventExpression {
+    /// Every operator in parentheses, as `show-config` prints conditions:
+    /// `(starting A and (B or C var=2))`.
+    var bracketed: String {
+        switch self {
+        case .match(let m): return m.text
+        case .and(let l, let r): return "(\(l.bracketed) and \(r.bracketed))"
+        case .or(let l, let r): return "(\(l.bracketed) or \(r.bracketed))"
+        }
+    }
+}
+
+/// fnmatch(3)-style `*`, `?` and `[...]` for `emits` patterns.
+func globMatches(_ pattern: String, _ text: String) -> Bool {
+    let p = Array(pattern), t = Array(text)
+    func match(_ i: Int, _ j: Int) -> Bool {
+        if i == p.count { return j == t.count }
+        if p[i] == "*" { return (j...t.count).contains { match(i + 1, $0) } }
+        guard j < t.count else { return false }
+        if p[i] == "?" { return match(i + 1, j + 1) }
+        if p[i] == "[", let close = p[(i + 1)...].firstIndex(of: "]") {
+            var set = Array(p[(i + 1)..<close])
+            let negate = set.first == "!"
+            if negate { set.removeFirst() }
+            return (set.contains(t[j]) != negate) && match(close + 1, j + 1)
+        }
+        return p[i] == t[j] && match(i + 1, j + 1)
+    }
+    return match(0, 0)
+}
