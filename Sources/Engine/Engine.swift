@@ -4,10 +4,11 @@ import JobFile
 /// instances as one pure value.
 ///
 /// `handle(_:at:)` takes one input and the time it happened, updates the
-/// state, runs the event queue until nothing more can move, and returns the
-/// effects for the shell to carry out, in order. It makes no system call,
-/// reads no clock, starts no thread and touches no global state: the same
-/// state and inputs give the same state and effects, every time.
+/// state, runs the event queue until nothing more can move, settles the
+/// `while` conditions, and returns the effects for the shell to carry out,
+/// in order. It makes no system call, reads no clock, starts no thread and
+/// touches no global state: the same state and inputs give the same state
+/// and effects, every time.
 ///
 /// Guarantees the tests pin, after every `handle`:
 /// - every event is either still held (something blocks it) or finished;

@@ -1,4 +1,3 @@
-import FoundationEssentials
 import JobFile
 
 /// A job class as the engine holds it: the parsed definition, with its
@@ -8,12 +7,20 @@ public final class ClassDefinition: Hashable, Sendable {
     // The fields matching reads come first, so that they share a cache
     // line with the object header.
     public let name: String
+    /// The match of a `start on` that is a single event match (the common
+    /// case), kept inline so that matching it touches no other object.
+    let singleStartMatch: EventMatch?
     let startOn: CompiledExpression?
     let stopOn: CompiledExpression?
     public let job: JobClass
 
     init(_ job: JobClass) {
         self.name = job.name
+        if case .match(let m)? = job.startOn {
+            self.singleStartMatch = m
+        } else {
+            self.singleStartMatch = nil
+        }
         self.startOn = job.startOn.map(CompiledExpression.init)
         self.stopOn = job.stopOn.map(CompiledExpression.init)
         self.job = job
@@ -255,18 +262,6 @@ extension EngineState: Codable {
         } catch {
             throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "job class \(name): \(error)"))
         }
-    }
-
-    /// The state as JSON, keys sorted, so equal states give equal bytes.
-    public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return try encoder.encode(self)
-    }
-
-    /// Reads a state written by `jsonData()`.
-    public static func fromJSON(_ data: Data) throws -> EngineState {
-        try JSONDecoder().decode(EngineState.self, from: data)
     }
 }
 

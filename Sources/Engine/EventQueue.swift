@@ -96,15 +96,16 @@ extension Engine {
     mutating func handleStartOn(_ def: ClassDefinition, _ ev: Event) {
         // The index holds only classes that may start (not removed), and
         // their current definitions.
-        guard let expr = def.startOn else { return }
         let job = def.name
         var active: [EventID] = []
-        if expr.isSingleMatch {
+        let single = def.singleStartMatch != nil
+        if let m = def.singleStartMatch {
             // One match: it fires on the event that matches it, and is
             // reset at once, so nothing needs remembering or holding
             // beyond what the started instance holds.
-            guard expr.matches[0].matches(name: ev.name, environment: ev.environment, env: nil) else { return }
+            guard m.matches(name: ev.name, environment: ev.environment, env: nil) else { return }
         } else {
+            guard let expr = def.startOn else { return }
             guard let ci = state.classes.index(forKey: job) else { return }
             let took = state.classes.withValue(at: ci) { $0.startOn!.offer(ev, to: expr, env: nil) }
             guard !took.isEmpty else { return }
@@ -117,7 +118,7 @@ extension Engine {
         var env: Environment? = nil
         var name = def.job.instance ?? ""
         if name.utf8.contains(UInt8(ascii: "$")) {
-            if expr.isSingleMatch { active = [ev.id] }
+            if single { active = [ev.id] }
             let built = startEnvironment(def.job, active)
             env = built
             do {
@@ -137,7 +138,7 @@ extension Engine {
             holdActive(key, active)
             changeGoal(key, to: .start)
         }
-        if !expr.isSingleMatch { releaseStartOn(job) }
+        if !single { releaseStartOn(job) }
     }
 
     /// The goal of an instance, read in place (no copy of the instance).
