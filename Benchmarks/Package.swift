@@ -29,5 +29,13 @@ let package = Package(
                 .product(name: "Engine", package: root),
             ],
             swiftSettings: [.swiftLanguageMode(.v6)]),
+        .executableTarget(
+            name: "DaemonBench",
+            dependencies: [
+                "BenchSupport",
+                .product(name: "Control", package: root),
+                .product(name: "Platform", package: root),
+            ],
+            swiftSettings: [.swiftLanguageMode(.v6)]),
     ]
 )

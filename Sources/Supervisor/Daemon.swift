@@ -157,7 +157,6 @@ public final class Daemon {
         let label = request.instance.isEmpty ? request.job : "\(request.job) (\(request.instance))"
         if request.process == .main, [.fork, .daemon, .notify].contains(job.expect) {
             let reason = "expect \(job.expect.rawValue) needs process tracking, which this build of daybreak does not have yet; use 'expect stop' or no expect stanza"
-            log.write(.error, "\(label) \(request.process.rawValue) process not started: \(reason)")
             return .spawnFailed(spawn: request.id, reason: reason)
         }
         if !job.cgroups.isEmpty {
@@ -187,7 +186,6 @@ public final class Daemon {
                 closeDescriptor(pty.slave.rawValue)
                 closeDescriptor(pty.master.rawValue)
             }
-            log.write(.error, "\(label) \(request.process.rawValue) process failed to start: \(error)")
             return .spawnFailed(spawn: request.id, reason: error.description)
         }
     }

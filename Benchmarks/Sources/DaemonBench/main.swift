@@ -1,0 +1,184 @@
+// The daemon benchmark (issue: the daemon and initctl).
+//
+// Usage: DaemonBench BINDIR  (BINDIR holds release builds of daybreak and
+// initctl, the daemon linked with --static-swift-stdlib as it ships).
+// Benchmarks/run daemon builds them and runs this.
+//
+// Every figure is printed beside its floor from the same run:
+// - spawn: fork, exec and reap of /bin/true through the daemon's own spawner;
+// - round trip: one `version` request on an open control connection;
+// - initctl: one run of `initctl version` (process start, connect, reply).
+// Jobs use `console none`, so the figures measure supervision, not pty logging.
+import BenchSupport
+import Control
+import Foundation
+import Platform
+
+let binDir = CommandLine.arguments.count > 1 ? CommandLine.arguments[1] : ".build/release"
+let daybreakPath = binDir + "/daybreak"
+let initctlPath = binDir + "/initctl"
+
+func ms(_ ns: UInt64) -> Double { Double(ns) / 1e6 }
+
+/// A daybreak in a fresh directory, in user mode.
+final class BenchDaemon {
+    let dir: String
+    let socket: String
+    let process = Foundation.Process()
+
+    init(jobs: [String: String], extra: [String] = []) throws {
+        dir = NSTemporaryDirectory() + "daybreak-bench-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir + "/jobs", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: dir + "/run", withIntermediateDirectories: true)
+        chmod(dir + "/run", 0o700)
+        for (name, text) in jobs { try text.write(toFile: "\(dir)/jobs/\(name).conf", atomically: false, encoding: .utf8) }
+        socket = dir + "/run/control"
+        process.executableURL = URL(fileURLWithPath: daybreakPath)
+        process.arguments = ["--user", "--confdir", dir + "/jobs", "--no-log", "--socket", socket, "--no-startup-event"] + extra
+        process.environment = ["HOME": dir, "XDG_RUNTIME_DIR": dir + "/run", "PATH": "/usr/bin:/bin"]
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<500 {
+            if (try? ControlClient(path: socket)) != nil { return }
+            usleep(10_000)
+        }
+        throw NSError(domain: "bench", code: 1, userInfo: [NSLocalizedDescriptionKey: "daybreak did not start"])
+    }
+
+    func client() -> ControlClient { try! ControlClient(path: socket) }
+
+    /// Resident memory in KiB.
+    var rss: Int {
+        let status = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0
+    }
+
+    func stop() {
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+}
+
+/// Runs initctl and waits for it.
+func initctl(_ socket: String, _ args: [String]) {
+    let p = Foundation.Process()
+    p.executableURL = URL(fileURLWithPath: initctlPath)
+    p.arguments = ["--socket", socket, "--quiet"] + args
+    p.standardOutput = FileHandle.nullDevice
+    try! p.run()
+    p.waitUntilExit()
+    if p.terminationStatus != 0 { print("initctl \(args) failed"); exit(1) }
+}
+
+func spawnTrue() -> UInt64 {
+    let start = monotonicNanoseconds()
+    let pid = try! Spawner.spawn(Platform.SpawnRequest(arguments: ["/bin/true"]))
+    _ = try! Reaper.waitForExit(pid)
+    return UInt64(monotonicNanoseconds() - start)
+}
+
+/// Spawns `n` sleeps and kills them: the floor for a fan-out of n jobs.
+func bareSpawns(_ n: Int) -> UInt64 {
+    let start = monotonicNanoseconds()
+    var pids: [Int32] = []
+    for _ in 0..<n { pids.append(try! Spawner.spawn(Platform.SpawnRequest(arguments: ["/bin/sleep", "1000"]))) }
+    let took = UInt64(monotonicNanoseconds() - start)
+    for p in pids { kill(p, SIGKILL); _ = try? Reaper.waitForExit(p) }
+    return took
+}
+
+func average(_ n: Int, _ body: () -> UInt64) -> Double {
+    var total: UInt64 = 0
+    for _ in 0..<n { total += body() }
+    return Double(total) / Double(n)
+}
+
+func timed(_ body: () -> Void) -> UInt64 {
+    let start = monotonicNanoseconds()
+    body()
+    return UInt64(monotonicNanoseconds() - start)
+}
+
+print("Daemon benchmark: release daybreak (Swift runtime linked statically), user mode, console none")
+print("")
+
+// Floors.
+_ = average(20, spawnTrue)
+let spawnFloor = average(200, spawnTrue)
+let idle = try BenchDaemon(jobs: [:])
+let idleRSS = idle.rss
+let client = idle.client()
+_ = try client.call(.version)
+let roundTrip = average(1000) { timed { _ = try! client.call(.version) } }
+let initctlRun = average(100) { timed { initctl(idle.socket, ["version"]) } }
+idle.stop()
+
+// Sequential starts and stops of 200 manual jobs.
+var manual: [String: String] = [:]
+for i in 0..<200 { manual["m\(i)"] = "console none\nexec /bin/sleep 1000\n" }
+let seq = try BenchDaemon(jobs: manual)
+let starts = (0..<200).map { i in timed { initctl(seq.socket, ["start", "m\(i)"]) } }
+let stops = (0..<200).map { i in timed { initctl(seq.socket, ["stop", "m\(i)"]) } }
+seq.stop()
+let startAvg = Double(starts.reduce(0, +)) / 200
+let stopAvg = Double(stops.reduce(0, +)) / 200
+
+// Fan-out: n jobs started by one emit and stopped by another.
+func fanOut(_ n: Int) throws -> (start: UInt64, stop: UInt64, floor: UInt64, rss: Int) {
+    var jobs: [String: String] = [:]
+    for i in 0..<n { jobs["f\(i)"] = "console none\nstart on go\nstop on halt\nexec /bin/sleep 1000\n" }
+    let d = try BenchDaemon(jobs: jobs)
+    let c = d.client()
+    let up = timed { _ = try! c.call(.emit, Request.Params(event: "go")) }
+    let rss = d.rss
+    let down = timed { _ = try! c.call(.emit, Request.Params(event: "halt")) }
+    d.stop()
+    _ = bareSpawns(min(n, 50))
+    return (up, down, bareSpawns(n), rss)
+}
+let fan100 = try fanOut(100)
+let fan500 = try fanOut(500)
+
+// Loading 1,000 job files until list shows them, and memory with 1,000 classes.
+let loader = try BenchDaemon(jobs: [:], extra: ["--no-inotify"])
+let lc = loader.client()
+for i in 0..<1000 {
+    try "description \"job \(i)\"\nstart on started j\((i + 1) % 1000)\nstop on stopping j\((i + 7) % 1000)\nenv N=\(i)\nrespawn\nexec /bin/sleep 1000\n"
+        .write(toFile: "\(loader.dir)/jobs/j\(i).conf", atomically: false, encoding: .utf8)
+}
+var listed = 0
+let load = timed {
+    _ = try! lc.call(.reloadConfiguration)
+    listed = (try! lc.call(.list))["instances"]?.array?.count ?? 0
+}
+let listOnly = average(20) { timed { _ = try! lc.call(.list) } }
+let listViaInitctl = average(10) { timed { initctl(loader.socket, ["list"]) } }
+let classesRSS = loader.rss
+loader.stop()
+if listed != 1000 { print("expected 1000 jobs in list, got \(listed)"); exit(1) }
+
+let spawnMs = spawnFloor / 1e6
+let rtMs = roundTrip / 1e6
+let initctlMs = initctlRun / 1e6
+let startMs = startAvg / 1e6
+row(["measure", "figure", "floor", "ratio", "target", "Upstart 1.13.2 (issue's figures)"])
+row(["---", "---:", "---:", "---:", "---", "---"])
+row(["floor: spawn and reap /bin/true", fixed(spawnMs, 3) + " ms", "", "", "", "0.7 ms"])
+row(["floor: control round trip (version)", fixed(rtMs, 3) + " ms", "", "", "", ""])
+row(["floor: one `initctl version` run", fixed(initctlMs, 2) + " ms", "", "", "", "2.4 ms"])
+row(["sequential `initctl start` (200 jobs, until running)", fixed(startMs, 2) + " ms", fixed(initctlMs + spawnMs, 2) + " ms (initctl run + spawn)", fixed(startMs / (initctlMs + spawnMs)), "within 2x", "7.3 ms"])
+row(["sequential `initctl stop` (200 jobs, until stopped)", fixed(stopAvg / 1e6, 2) + " ms", fixed(initctlMs + spawnMs, 2) + " ms", fixed(stopAvg / 1e6 / (initctlMs + spawnMs)), "", ""])
+for (n, f) in [(100, fan100), (500, fan500)] {
+    row(["\(n) jobs started by one emit (until all run)", fixed(ms(f.start), 1) + " ms (\(fixed(ms(f.start) / Double(n), 3)) ms a job)", fixed(ms(f.floor), 1) + " ms (\(n) bare spawns)", fixed(Double(f.start) / Double(f.floor)), n == 500 ? "within 1.5x" : "", n == 500 ? "1.8 s (5.2 ms a job)" : "2.1 ms a job"])
+    row(["\(n) jobs stopped by one emit", fixed(ms(f.stop), 1) + " ms", "", "", "", ""])
+}
+row(["load 1,000 job files until `list` shows them", fixed(ms(load), 1) + " ms", fixed(listOnly / 1e6, 2) + " ms (list alone)", fixed(Double(load) / listOnly), "under 40 ms", "210 ms"])
+row(["`initctl list` of 1,000 jobs (process run)", fixed(listViaInitctl / 1e6, 2) + " ms", fixed(initctlMs, 2) + " ms", fixed(listViaInitctl / 1e6 / initctlMs), "", ""])
+row(["resident memory, idle", "\(idleRSS) KiB", "", "", "", ""])
+row(["resident memory, 1,000 classes", "\(classesRSS) KiB", "\(idleRSS) KiB (idle)", fixed(Double(classesRSS) / Double(idleRSS)), "under 8 MiB", "6.1 MB"])
+row(["resident memory, 500 running jobs", "\(fan500.rss) KiB", "\(idleRSS) KiB (idle)", fixed(Double(fan500.rss) / Double(idleRSS)), "under 13 MiB", "13 MB"])
+print("")
+print("linearity of the fan-out: \(fixed(ms(fan500.start) / 500, 3)) ms a job at 500 vs \(fixed(ms(fan100.start) / 100, 3)) at 100 (ratio \(fixed((Double(fan500.start) / 500) / (Double(fan100.start) / 100))))")
