@@ -56,7 +56,6 @@ let package = Package(
                 "Supervisor",
                 "Platform",
                 "Control",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
         .executableTarget(

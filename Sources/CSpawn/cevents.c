@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
+#include <malloc.h>
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
@@ -145,3 +146,9 @@ int cevents_set_child_subreaper(void)
 {
 	return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 }
+
+void cevents_trim_heap(void)
+{
+	malloc_trim(0);
+}
+

@@ -1,40 +1,16 @@
-import ArgumentParser
 import Control
 import Platform
 import Supervisor
 
 /// `daybreak`: the init daemon. Flags follow Upstart's init(8).
-struct DaybreakCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "daybreak",
-        abstract: "An event-driven init daemon and service supervisor that runs Upstart job files.",
-        discussion: "See docs/running.md. As PID 1 it runs the system; with --user, a user session.")
+struct DaybreakCommand {
+    var flags: Flags
 
-    @Flag(help: "User (session) mode: jobs from $XDG_CONFIG_HOME/upstart and ~/.init, a private control socket.")
-    var user = false
-    @Option(help: ArgumentHelp("A job directory; repeat for several. Replaces the default directories.", valueName: "DIR"))
-    var confdir: [String] = []
-    @Option(help: ArgumentHelp("Where console log output goes.", valueName: "DIR"))
-    var logdir: String?
-    @Flag(help: "Discard job output instead of logging it (console log becomes console none).")
-    var noLog = false
-    @Option(help: ArgumentHelp("The event emitted once the jobs are loaded (default: startup).", valueName: "NAME"))
-    var startupEvent: String?
-    @Flag(help: "Emit no startup event.")
-    var noStartupEvent = false
-    @Flag(help: "Log daemon internals too.")
-    var debug = false
-    @Flag(help: "Log every event and state change.")
-    var verbose = false
-    @Flag(help: "Do not watch the job directories; reload them with 'initctl reload-configuration' or SIGHUP.")
-    var noInotify = false
-    @Option(help: ArgumentHelp("The control socket's path.", valueName: "PATH"))
-    var socket: String?
-    @Option(help: ArgumentHelp("Stateful re-exec: not supported by this build.", valueName: "FD"))
-    var stateFd: Int32?
-
-    mutating func run() throws {
-        if stateFd != nil {
+    func run() -> Never {
+        let user = flags.user, confdir = flags.confdir, logdir = flags.logdir, noLog = flags.noLog
+        let socket = flags.socket, startupEvent = flags.startupEvent, noStartupEvent = flags.noStartupEvent
+        let verbose = flags.verbose, debug = flags.debug, noInotify = flags.noInotify
+        if flags.stateFd != nil {
             fail("--state-fd (stateful re-exec) is not supported by this build")
         }
         let env = Environment.current
@@ -78,4 +54,14 @@ func fail(_ message: String) -> Never {
     Process.exit(1)
 }
 
-DaybreakCommand.main()
+switch Flags.parse(Array(CommandLine.arguments.dropFirst())) {
+case .failure(let error):
+    FileSystem.writeStandardError("daybreak: \(error)\n\(Flags.usage)\n")
+    Process.exit(64)
+case .success(let flags):
+    if flags.help {
+        FileSystem.writeStandardOutput(Flags.usage + "\n")
+        Process.exit(0)
+    }
+    DaybreakCommand(flags: flags).run()
+}

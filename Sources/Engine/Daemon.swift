@@ -27,6 +27,12 @@ extension Engine {
     /// True while any instance exists (running, starting or stopping).
     public var hasInstances: Bool { !state.instances.isEmpty }
 
+    /// The definition of a loaded (not deleted) job class, or nil.
+    public func loadedClass(_ name: String) -> JobClass? {
+        guard let entry = state.classes[name], !entry.removed else { return nil }
+        return entry.definition.job
+    }
+
     /// The names of the loaded job classes, sorted.
     public var jobNames: [String] {
         state.classes.keys.filter { !state.classes[$0]!.removed }.sorted()

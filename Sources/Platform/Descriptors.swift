@@ -27,3 +27,14 @@ public func setNonBlocking(_ fd: Int32) {
 public func ignoreSignal(_ signal: Int32) {
     Glibc.signal(signal, SIG_IGN)
 }
+
+import CSpawn
+
+/// Returns free heap memory to the kernel (malloc_trim). The daemon calls
+/// it after work that builds large temporary values (reading every job
+/// file, a reply to `list` of every job), so its resident size follows
+/// what it keeps, not the peak of what it once built.
+public func trimHeap() {
+    cevents_trim_heap()
+}
+

@@ -183,3 +183,22 @@ extension FileSystem {
         return true
     }
 }
+
+/// What identifies a file's version cheaply: device, inode, size and
+/// modification time. Equal stamps mean (in practice) unchanged contents.
+public struct FileStamp: Hashable, Sendable {
+    public var device: UInt64
+    public var inode: UInt64
+    public var size: Int64
+    public var modified: Int64
+
+    /// The stamp of `path` (following links), or nil when it does not exist.
+    public init?(path: String) {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        device = UInt64(st.st_dev)
+        inode = UInt64(st.st_ino)
+        size = Int64(st.st_size)
+        modified = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
+    }
+}

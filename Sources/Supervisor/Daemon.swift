@@ -31,6 +31,8 @@ public final class Daemon {
     /// The pids the engine supervises, for `expect stop` (the main process).
     var expectStop: Set<Int32> = []
     var shuttingDown = false
+    /// Set after work that built large temporaries; the loop then trims the heap.
+    var heavyWorkDone = false
     var exitStatus: Int32?
     /// The set of signals the daemon takes through its signalfd.
     static let handledSignals: [Int32] = [SignalNumber.child, SignalNumber.terminate, SignalNumber.interrupt, SignalNumber.hangup, SignalNumber.windowChange, SignalNumber.power, SignalNumber.user1]
@@ -240,7 +242,9 @@ public final class Daemon {
 
     /// Reads the job directories again and tells the engine what changed.
     func reloadConfiguration() {
-        let (inputs, problems) = sources.rescan()
+        heavyWorkDone = true
+        let engine = self.engine
+        let (inputs, problems) = sources.rescan(current: { engine.loadedClass($0) })
         for p in problems { log.write(.error, p) }
         for input in inputs {
             if case .jobClassAdded(let job) = input { log.write(.debug, "loaded job \(job.name)") }

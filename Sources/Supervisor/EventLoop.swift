@@ -13,6 +13,10 @@ extension Daemon {
                 dispatch(fd, events)
                 if exitStatus != nil { break }
             }
+            if heavyWorkDone {
+                heavyWorkDone = false
+                trimHeap()
+            }
         }
         return exitStatus ?? 0
     }

@@ -15,21 +15,39 @@ import Platform
 ///   defines the job.
 /// - A job whose file is gone is removed (its running instances go on
 ///   until they stop, as the engine arranges).
+/// - Only files whose stamp (device, inode, size, mtime) changed are read
+///   and parsed again. The definitions themselves live in the engine, once:
+///   this type keeps a few bytes a job.
 struct JobSources {
     var directories: [String]
-    /// What the engine currently has, by job name.
-    private(set) var loaded: [String: JobClass] = [:]
+
+    /// The files that define a loaded job, and their stamps when read.
+    struct Source: Equatable {
+        var conf: String
+        var confStamp: FileStamp?
+        var override: String?
+        var overrideStamp: FileStamp?
+    }
+
+    /// What was last read, by job name (broken jobs included, so that an
+    /// unchanged broken file is not reported again and again).
+    private var sources: [String: Source] = [:]
+    /// Jobs whose current files failed to parse.
+    private var broken = Set<String>()
 
     init(directories: [String]) {
         self.directories = directories
     }
 
     /// Reads every directory again and returns the inputs that bring the
-    /// engine up to date, with the problems found on the way.
-    mutating func rescan() -> (inputs: [Input], problems: [String]) {
-        var fresh: [String: JobClass] = [:]
-        var broken = Set<String>()
+    /// engine up to date, with the problems found on the way. `current`
+    /// gives the engine's definition of a job, to tell a real change from a
+    /// rewrite that changed nothing.
+    mutating func rescan(current: (String) -> JobClass?) -> (inputs: [Input], problems: [String]) {
+        var seen: [String: Source] = [:]
+        var inputs: [Input] = []
         var problems: [String] = []
+        var nowBroken = Set<String>()
         for dir in directories {
             guard FileSystem.kind(of: dir) == .directory else { continue }
             let files: [String]
@@ -39,9 +57,16 @@ struct JobSources {
                 problems.append(error.description)
                 continue
             }
-            for entry in ConfEntry.entries(from: files) where fresh[entry.name] == nil && !broken.contains(entry.name) {
+            for entry in ConfEntry.entries(from: files) where seen[entry.name] == nil {
                 let confPath = dir + "/" + entry.conf
                 let overridePath = entry.override.map { dir + "/" + $0 }
+                let source = Source(conf: confPath, confStamp: FileStamp(path: confPath),
+                                    override: overridePath, overrideStamp: overridePath.flatMap(FileStamp.init(path:)))
+                seen[entry.name] = source
+                if sources[entry.name] == source {
+                    if broken.contains(entry.name) { nowBroken.insert(entry.name) }
+                    continue
+                }
                 do {
                     let conf = try FileSystem.readFile(confPath)
                     let override = try overridePath.map { p throws(PlatformError) in try FileSystem.readFile(p) }
@@ -50,34 +75,26 @@ struct JobSources {
                     if let overrideError {
                         problems.append("\(overrideError) (override ignored; \(confPath) alone defines '\(entry.name)')")
                     }
-                    fresh[entry.name] = job
+                    if let old = current(entry.name) {
+                        if old != job { inputs.append(.jobClassChanged(job)) }
+                    } else {
+                        inputs.append(.jobClassAdded(job))
+                    }
                 } catch let error as JobParseError {
-                    broken.insert(entry.name)
-                    let kept = loaded[entry.name] != nil ? "; keeping its previous definition" : "; job '\(entry.name)' not loaded"
+                    nowBroken.insert(entry.name)
+                    let kept = current(entry.name) != nil ? "; keeping its previous definition" : "; job '\(entry.name)' not loaded"
                     problems.append("\(error)\(kept)")
                 } catch {
-                    broken.insert(entry.name)
+                    nowBroken.insert(entry.name)
                     problems.append("\(error)")
                 }
             }
         }
-        var inputs: [Input] = []
-        for name in fresh.keys.sorted() {
-            let job = fresh[name]!
-            if let old = loaded[name] {
-                if old != job { inputs.append(.jobClassChanged(job)) }
-            } else {
-                inputs.append(.jobClassAdded(job))
-            }
+        for name in sources.keys.sorted() where seen[name] == nil && current(name) != nil {
+            inputs.append(.jobClassRemoved(name: name))
         }
-        for name in loaded.keys.sorted() where fresh[name] == nil {
-            if broken.contains(name) {
-                fresh[name] = loaded[name]
-            } else {
-                inputs.append(.jobClassRemoved(name: name))
-            }
-        }
-        loaded = fresh
+        sources = seen
+        broken = nowBroken
         return (inputs, problems)
     }
 

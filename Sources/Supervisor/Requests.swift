@@ -86,6 +86,8 @@ extension Daemon {
         guard client.queue(value) else {
             return drop(client.fd, because: "it does not read its replies (over \(Client.maxOutbox) bytes waiting)")
         }
+        // A large reply was built: let the loop give the heap back afterwards.
+        if client.outbox.count > 64 * 1024 { heavyWorkDone = true }
         updateInterest(client)
     }
 

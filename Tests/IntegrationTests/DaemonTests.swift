@@ -475,3 +475,41 @@ import Glibc
         #expect(try d.initctl("version").status == 0)
     }
 }
+
+@Suite struct DaemonCommandLine {
+    let daybreak = binDirectory.appendingPathComponent("daybreak").path
+
+    @Test func unknownOptionIsAUsageErrorNamingIt() throws {
+        let r = try runProgram(daybreak, ["--frobnicate"])
+        #expect(r.status == 64)
+        #expect(r.stderr.hasPrefix("daybreak: unknown option '--frobnicate'\nUsage: daybreak [OPTION]..."))
+    }
+
+    @Test func optionWithoutItsValueIsAUsageError() throws {
+        let r = try runProgram(daybreak, ["--user", "--confdir"])
+        #expect(r.status == 64)
+        #expect(r.stderr.hasPrefix("daybreak: --confdir needs a value\n"))
+    }
+
+    @Test func helpListsEveryFlag() throws {
+        let r = try runProgram(daybreak, ["--help"])
+        #expect(r.status == 0)
+        for flag in ["--user", "--confdir", "--logdir", "--no-log", "--startup-event", "--no-startup-event", "--verbose", "--debug", "--no-inotify", "--socket", "--state-fd"] {
+            #expect(r.stdout.contains(flag), "\(flag) missing from --help")
+        }
+    }
+
+    @Test func stateFdIsRefusedClearly() throws {
+        let r = try runProgram(daybreak, ["--user", "--state-fd", "3"])
+        #expect(r.status == 1)
+        #expect(r.stderr == "daybreak: --state-fd (stateful re-exec) is not supported by this build\n")
+    }
+
+    @Test func anUnusableSocketPathIsReportedAndNothingStarts() throws {
+        let dir = try TempDir()
+        let r = try runProgram(daybreak, ["--user", "--confdir", dir.url.path, "--socket", "/proc/nope/control"],
+                               environment: ["HOME": dir.url.path])
+        #expect(r.status == 1)
+        #expect(r.stderr.hasPrefix("daybreak: cannot create directory /proc/nope"))
+    }
+}

@@ -62,30 +62,26 @@ final class BenchDaemon {
     }
 }
 
-/// Runs initctl and waits for it.
+/// Runs initctl and waits for it, with the daemon's own spawner and
+/// waitpid (Foundation's Process polls for the exit, adding tens of ms).
 func initctl(_ socket: String, _ args: [String]) {
-    let p = Foundation.Process()
-    p.executableURL = URL(fileURLWithPath: initctlPath)
-    p.arguments = ["--socket", socket, "--quiet"] + args
-    p.standardOutput = FileHandle.nullDevice
-    try! p.run()
-    p.waitUntilExit()
-    if p.terminationStatus != 0 { print("initctl \(args) failed"); exit(1) }
+    let pid = try! Spawner.spawn(Platform.SpawnRequest(arguments: [initctlPath, "--socket", socket, "--quiet"] + args))
+    guard case .exited(0) = try! Reaper.waitForExit(pid) else { print("initctl \(args) failed"); exit(1) }
 }
 
 func spawnTrue() -> UInt64 {
-    let start = monotonicNanoseconds()
+    let start = BenchSupport.monotonicNanoseconds()
     let pid = try! Spawner.spawn(Platform.SpawnRequest(arguments: ["/bin/true"]))
     _ = try! Reaper.waitForExit(pid)
-    return UInt64(monotonicNanoseconds() - start)
+    return BenchSupport.monotonicNanoseconds() - start
 }
 
 /// Spawns `n` sleeps and kills them: the floor for a fan-out of n jobs.
 func bareSpawns(_ n: Int) -> UInt64 {
-    let start = monotonicNanoseconds()
+    let start = BenchSupport.monotonicNanoseconds()
     var pids: [Int32] = []
     for _ in 0..<n { pids.append(try! Spawner.spawn(Platform.SpawnRequest(arguments: ["/bin/sleep", "1000"]))) }
-    let took = UInt64(monotonicNanoseconds() - start)
+    let took = BenchSupport.monotonicNanoseconds() - start
     for p in pids { kill(p, SIGKILL); _ = try? Reaper.waitForExit(p) }
     return took
 }
@@ -97,9 +93,9 @@ func average(_ n: Int, _ body: () -> UInt64) -> Double {
 }
 
 func timed(_ body: () -> Void) -> UInt64 {
-    let start = monotonicNanoseconds()
+    let start = BenchSupport.monotonicNanoseconds()
     body()
-    return UInt64(monotonicNanoseconds() - start)
+    return BenchSupport.monotonicNanoseconds() - start
 }
 
 print("Daemon benchmark: release daybreak (Swift runtime linked statically), user mode, console none")

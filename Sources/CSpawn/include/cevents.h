@@ -38,4 +38,7 @@ long cevents_receive(int fd, void *buf, unsigned long len, int *fds, int maxfds,
 /* prctl(PR_SET_CHILD_SUBREAPER, 1): orphans of our children are reparented to us. */
 int cevents_set_child_subreaper(void);
 
+/* malloc_trim(0): returns free heap memory to the kernel. */
+void cevents_trim_heap(void);
+
 #endif

@@ -1,0 +1,84 @@
+/// daybreak's command line, parsed by hand.
+///
+/// The daemon does not use swift-argument-parser: that library links
+/// FoundationEssentials into the binary, which costs the daemon about 4 MB
+/// of resident memory, half its budget (docs/PERFORMANCE.md). A dozen flags
+/// do not need it. `initctl` and `init-checkconf` still use it.
+struct Flags {
+    var user = false
+    var confdir: [String] = []
+    var logdir: String?
+    var noLog = false
+    var startupEvent: String?
+    var noStartupEvent = false
+    var debug = false
+    var verbose = false
+    var noInotify = false
+    var socket: String?
+    var stateFd: String?
+    var help = false
+
+    static let usage = """
+        Usage: daybreak [OPTION]...
+        An event-driven init daemon and service supervisor that runs Upstart job files.
+
+          --user                 user (session) mode: jobs from $XDG_CONFIG_HOME/upstart and ~/.init,
+                                 a private control socket
+          --confdir DIR          a job directory; repeat for several; replaces the defaults
+          --logdir DIR           where console log output goes
+          --no-log               discard job output (console log becomes console none)
+          --startup-event NAME   the event emitted once the jobs are loaded (default: startup)
+          --no-startup-event     emit no startup event
+          --verbose              log every event and state change
+          --debug                log daemon internals too
+          --no-inotify           do not watch the job directories; reload with
+                                 'initctl reload-configuration' or SIGHUP
+          --socket PATH          the control socket's path
+          --state-fd FD          stateful re-exec (not supported by this build)
+          -h, --help             show this help
+
+        See docs/running.md.
+        """
+
+    /// Parses the arguments (without argv[0]); returns a message on error.
+    static func parse(_ args: [String]) -> Result<Flags, FlagError> {
+        var f = Flags()
+        var i = 0
+        func value(_ name: String) -> Result<String, FlagError> {
+            if let eq = args[i].firstIndex(of: "=") { return .success(String(args[i][args[i].index(after: eq)...])) }
+            guard i + 1 < args.count else { return .failure(FlagError("\(name) needs a value")) }
+            i += 1
+            return .success(args[i])
+        }
+        while i < args.count {
+            let a = args[i]
+            let name = a.split(separator: "=", maxSplits: 1).first.map(String.init) ?? a
+            do {
+                switch name {
+                case "--user": f.user = true
+                case "--confdir": f.confdir.append(try value(name).get())
+                case "--logdir": f.logdir = try value(name).get()
+                case "--no-log": f.noLog = true
+                case "--startup-event": f.startupEvent = try value(name).get()
+                case "--no-startup-event": f.noStartupEvent = true
+                case "--debug": f.debug = true
+                case "--verbose": f.verbose = true
+                case "--no-inotify": f.noInotify = true
+                case "--socket": f.socket = try value(name).get()
+                case "--state-fd": f.stateFd = try value(name).get()
+                case "-h", "--help": f.help = true
+                default: return .failure(FlagError("unknown option '\(a)'"))
+                }
+            } catch {
+                return .failure(error)
+            }
+            i += 1
+        }
+        return .success(f)
+    }
+}
+
+struct FlagError: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
