@@ -73,18 +73,25 @@ extension Engine {
         if !r.wait { out.append(.reply(r.id, .ok(state.instances[key]?.status))) }
     }
 
+    /// `stop` and `restart` act only on an instance that exists and whose
+    /// goal is start; otherwise they answer Upstart's error and return false.
+    mutating func requireStarted(_ key: InstanceKey, _ r: ControlRequest) -> Bool {
+        guard let inst = state.instances[key] else {
+            out.append(.reply(r.id, .error("Unknown instance: \(key)")))
+            return false
+        }
+        guard inst.goal != .stop else {
+            out.append(.reply(r.id, .error("Job has already been stopped: \(key)")))
+            return false
+        }
+        return true
+    }
+
     /// `stop`: the request's variables become the stop environment (seen by
     /// pre-stop and post-stop). Stopping an instance that does not exist,
     /// or whose goal is already stop, is an error.
     mutating func stop(_ key: InstanceKey, _ r: ControlRequest) {
-        guard let inst = state.instances[key] else {
-            out.append(.reply(r.id, .error("Unknown instance: \(key)")))
-            return
-        }
-        guard inst.goal != .stop else {
-            out.append(.reply(r.id, .error("Job has already been stopped: \(key)")))
-            return
-        }
+        guard requireStarted(key, r) else { return }
         state.instances[key]!.stopEnvironment = Environment(r.environment)
         finished(key, failed: false)
         if r.wait { state.instances[key]!.blocking.append(.request(r.id, .stop)) }
@@ -100,14 +107,7 @@ extension Engine {
     /// without one, it goes through stopping, killed, post-stop and starts
     /// again.
     mutating func restart(_ key: InstanceKey, _ r: ControlRequest) {
-        guard let inst = state.instances[key] else {
-            out.append(.reply(r.id, .error("Unknown instance: \(key)")))
-            return
-        }
-        guard inst.goal != .stop else {
-            out.append(.reply(r.id, .error("Job has already been stopped: \(key)")))
-            return
-        }
+        guard requireStarted(key, r) else { return }
         state.instances[key]!.startEnvironment = nil
         state.instances[key]!.stopEnvironment = nil
         finished(key, failed: false)

@@ -86,6 +86,15 @@ func jobTarget(_ job: String?, _ env: [String]) -> Request.Params {
     return Request.Params(job: current, instance: e["UPSTART_INSTANCE"] ?? "", env: environmentArguments(env))
 }
 
+/// `start`, `stop` and `restart`: the request, waiting unless `--no-wait`,
+/// then the instance's status as Upstart prints it.
+func runJobCommand(_ method: Control.Method, _ job: String?, _ env: [String], _ globals: Globals) throws {
+    var params = jobTarget(job, env)
+    params.wait = !globals.noWait
+    let result = try globals.withClient { client throws(ControlError) in try client.call(method, params) }
+    printStatuses(result, globals)
+}
+
 func printStatuses(_ result: JSONValue, _ globals: Globals) {
     for item in result["instances"]?.array ?? [] {
         if let status = InstanceStatus(json: item) { globals.say(status.upstartText) }
@@ -101,10 +110,7 @@ struct Start: ParsableCommand {
     @Argument var env: [String] = []
 
     func run() throws {
-        var params = jobTarget(job, env)
-        params.wait = !globals.noWait
-        let result = try globals.withClient { client throws(ControlError) in try client.call(.start, params) }
-        printStatuses(result, globals)
+        try runJobCommand(.start, job, env, globals)
     }
 }
 
@@ -115,10 +121,7 @@ struct Stop: ParsableCommand {
     @Argument var env: [String] = []
 
     func run() throws {
-        var params = jobTarget(job, env)
-        params.wait = !globals.noWait
-        let result = try globals.withClient { client throws(ControlError) in try client.call(.stop, params) }
-        printStatuses(result, globals)
+        try runJobCommand(.stop, job, env, globals)
     }
 }
 
@@ -129,10 +132,7 @@ struct Restart: ParsableCommand {
     @Argument var env: [String] = []
 
     func run() throws {
-        var params = jobTarget(job, env)
-        params.wait = !globals.noWait
-        let result = try globals.withClient { client throws(ControlError) in try client.call(.restart, params) }
-        printStatuses(result, globals)
+        try runJobCommand(.restart, job, env, globals)
     }
 }
 

@@ -22,23 +22,8 @@ struct RunResult {
 }
 
 /// Runs one of the package's executables to completion and captures its output.
-func run(_ tool: String, _ arguments: [String], cwd: URL? = nil) throws -> RunResult {
-    let process = Process()
-    process.executableURL = binDirectory.appendingPathComponent(tool)
-    process.arguments = arguments
-    if let cwd { process.currentDirectoryURL = cwd }
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    // Read both pipes before waiting, so a large output cannot fill a pipe and stall.
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return RunResult(status: process.terminationStatus,
-                     stdout: String(decoding: outData, as: UTF8.self),
-                     stderr: String(decoding: errData, as: UTF8.self))
+func run(_ tool: String, _ arguments: [String]) throws -> RunResult {
+    try runProgram(binDirectory.appendingPathComponent(tool).path, arguments)
 }
 
 /// A temporary directory that is removed when the test ends, pass or fail.
