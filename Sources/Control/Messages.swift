@@ -14,6 +14,7 @@ public enum Method: String, CaseIterable, Sendable {
     case checkConfig = "check-config"
     case listEnv = "list-env", getEnv = "get-env", setEnv = "set-env", unsetEnv = "unset-env", resetEnv = "reset-env"
     case usage, subscribe
+    case notifyDiskWriteable = "notify-disk-writeable"
 
     /// Methods any local user may call; the rest need root or, in user
     /// mode, the session's owner.

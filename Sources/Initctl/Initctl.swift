@@ -12,6 +12,7 @@ struct Initctl: ParsableCommand {
             Start.self, Stop.self, Restart.self, Reload.self, Status.self, List.self, Emit.self,
             ReloadConfiguration.self, Version.self, LogPriority.self, ShowConfig.self, CheckConfig.self,
             ListEnv.self, GetEnv.self, SetEnv.self, UnsetEnv.self, ResetEnv.self, Usage.self, Monitor.self,
+            NotifyDiskWriteable.self,
         ])
 }
 
@@ -349,6 +350,17 @@ struct Usage: ParsableCommand {
         let params = Request.Params(job: job)
         let result = try globals.withClient { client throws(ControlError) in try client.call(.usage, params) }
         print("Usage: \(result["usage"]?.string ?? "")")
+    }
+}
+
+struct NotifyDiskWriteable: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "notify-disk-writeable",
+        abstract: "Tell the daemon the log directory is writable: job output held in memory is written now.")
+    @OptionGroup var globals: Globals
+
+    func run() throws {
+        _ = try globals.withClient { client throws(ControlError) in try client.call(.notifyDiskWriteable) }
     }
 }
 

@@ -213,6 +213,9 @@ extension Daemon {
             if options.userMode { table.append("UPSTART_SESSION=" + SocketPath.sessionAddress(for: options.socketPath)) }
             engine.defaultEnvironment = table
             send(replyJSON(id: request.id, result: .object([])), to: client)
+        case .notifyDiskWriteable:
+            logs?.flushHeld()
+            send(replyJSON(id: request.id, result: .object([("held", .number(logs?.heldBytes ?? 0))])), to: client)
         case .subscribe:
             client.subscribed = true
             send(replyJSON(id: request.id, result: .object([])), to: client)

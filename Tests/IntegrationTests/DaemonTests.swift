@@ -260,6 +260,26 @@ import Glibc
         #expect(!FileManager.default.fileExists(atPath: d.logs.appendingPathComponent("quiet.log").path))
     }
 
+    @Test func outputIsHeldUntilTheLogDirectoryIsWritableThenWritten() throws {
+        // The log directory's parent is a plain file: nothing can be written there yet.
+        let place = try TempDir()
+        try "not a directory".write(toFile: place.path("disk"), atomically: true, encoding: .utf8)
+        let logdir = place.path("disk/logs")
+        let d = try TestDaemon(arguments: ["--logdir", logdir])
+        defer { d.stop() }
+        try d.job("early", "task\nexec /bin/echo said-early\n")
+        _ = try d.initctl("reload-configuration")
+        _ = try d.initctl("start", "early")
+        usleep(300_000)
+        #expect(!FileManager.default.fileExists(atPath: logdir + "/early.log"))
+        // The disk "is mounted": the directory can now be made, and the held output is written.
+        try FileManager.default.removeItem(atPath: place.path("disk"))
+        try FileManager.default.createDirectory(atPath: place.path("disk"), withIntermediateDirectories: true)
+        #expect(try d.initctl("notify-disk-writeable").status == 0)
+        #expect((try? String(contentsOfFile: logdir + "/early.log", encoding: .utf8)) == "said-early\r\n" ||
+                (try? String(contentsOfFile: logdir + "/early.log", encoding: .utf8)) == "said-early\n")
+    }
+
     @Test func instanceJobsAreNamedByTheirInstance() throws {
         let d = try TestDaemon(jobs: ["tty": "instance $TTY\nexec /bin/sleep 600\n"])
         defer { d.stop() }
