@@ -63,7 +63,6 @@ let package = Package(
             dependencies: [
                 "Control",
                 "Platform",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
         .executableTarget(

@@ -1,6 +1,3 @@
-import ArgumentParser
-import Control
-import JSON
 import Platform
 
 // initctl: Upstart's control tool, talking to daybreak over its control
@@ -8,29 +5,20 @@ import Platform
 // Upstart; run as `start`, `stop`, `restart`, `reload` or `status` (a link
 // named so), it behaves as that command.
 
-let arguments = Array(CommandLine.arguments.dropFirst())
 let invokedAs = CommandLine.arguments.first.map { String($0.split(separator: "/").last ?? "initctl") } ?? "initctl"
 let aliases: Set<String> = ["start", "stop", "restart", "reload", "status"]
 let programName = aliases.contains(invokedAs) ? invokedAs : "initctl"
+let arguments = (aliases.contains(invokedAs) ? [invokedAs] : []) + Array(CommandLine.arguments.dropFirst())
 
-/// Moves global options written before the command to after it, where
-/// each command's option group reads them.
-func normalize(_ args: [String]) -> [String] {
-    var before: [String] = []
-    var i = 0
-    let takesValue: Set<String> = ["--socket", "--dest"]
-    while i < args.count, args[i].hasPrefix("-"), args[i] != "--" {
-        before.append(args[i])
-        if takesValue.contains(args[i]), i + 1 < args.count {
-            before.append(args[i + 1])
-            i += 1
-        }
-        i += 1
+do {
+    guard let invocation = try parseInvocation(arguments) else {
+        FileSystem.writeStandardOutput(helpText() + "\n")
+        Process.exit(0)
     }
-    guard i < args.count else { return args }
-    return [args[i]] + before + Array(args[(i + 1)...])
+    try invocation.verb.run(invocation)
+    Process.exit(0)
+} catch {
+    if !error.message.isEmpty { FileSystem.writeStandardError("\(programName): \(error.message)\n") }
+    if error.hint { FileSystem.writeStandardError("Try `\(programName) --help' for more information.\n") }
+    Process.exit(1)
 }
-
-var argv = aliases.contains(invokedAs) ? [invokedAs] + arguments : arguments
-argv = normalize(argv)
-Initctl.main(argv)
