@@ -31,4 +31,10 @@ extension Process {
         if kill(-pid, signal) == 0 { return true }
         return kill(pid, signal) == 0
     }
+
+    /// Sends `signal` to the process `pid` alone. Returns false when it is gone.
+    @discardableResult
+    public static func signalOne(_ pid: Int32, _ signal: Int32) -> Bool {
+        kill(pid, signal) == 0
+    }
 }

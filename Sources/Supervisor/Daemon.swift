@@ -30,6 +30,10 @@ public final class Daemon {
     var nextRequestID: RequestID = 1
     /// The pids the engine supervises, for `expect stop` (the main process).
     var expectStop: Set<Int32> = []
+    /// `expect fork|daemon` main processes being tracked, by their pid (`Tracking.swift`).
+    var trackers: [Int32: Tracking] = [:]
+    /// Traced tasks that stopped before the fork event naming them, and when.
+    var strayStops: [Int32: Int64] = [:]
     var shuttingDown = false
     var exitStatus: Int32?
     /// The set of signals the daemon takes through its signalfd.
@@ -130,6 +134,7 @@ public final class Daemon {
             return [spawn(request)]
         case .signal(let pid, let signal):
             log.write(.debug, "sending SIG\(signal.name) to process \(pid)")
+            _ = signalTracked(pid, signal.number)
             Process.signal(pid, signal.number)
         case .armTimer(let id, let at):
             timers[id] = at
@@ -155,11 +160,12 @@ public final class Daemon {
     func spawn(_ request: EngineSpawnRequest) -> Input {
         let job = request.jobClass
         let label = request.instance.isEmpty ? request.job : "\(request.job) (\(request.instance))"
-        if request.process == .main, [.fork, .daemon, .notify].contains(job.expect) {
-            let reason = "expect \(job.expect.rawValue) needs process tracking, which this build of daybreak does not have yet; use 'expect stop' or no expect stanza"
+        if request.process == .main, job.expect == .notify {
+            let reason = "expect notify is not supported by this build of daybreak; use 'expect stop' or no expect stanza"
             log.write(.error, "\(label) \(request.process.rawValue) process not started: \(reason)")
             return .spawnFailed(spawn: request.id, reason: reason)
         }
+        let traced = request.process == .main && (job.expect == .fork || job.expect == .daemon)
         if !job.cgroups.isEmpty {
             log.write(.warn, "\(label): the cgroup stanza is not applied by this build; the job runs without it")
         }
@@ -171,7 +177,8 @@ public final class Daemon {
                 log.write(.warn, "\(label): cannot open a pty for its log (\(error)); its output is discarded")
             }
         }
-        let platform = platformRequest(for: request, userMode: options.userMode, logSlave: pty?.slave.rawValue)
+        var platform = platformRequest(for: request, userMode: options.userMode, logSlave: pty?.slave.rawValue)
+        platform.traceMe = traced
         do {
             let pid = try Spawner.spawn(platform)
             if let pty {
@@ -181,6 +188,7 @@ public final class Daemon {
                 try? epoll.watch(pty.master.rawValue, for: .readable)
             }
             if request.process == .main && job.expect == .stop { expectStop.insert(pid) }
+            if traced { beginTracking(root: pid, expect: job.expect, label: "\(label) \(request.process.rawValue)") }
             return .processSpawned(spawn: request.id, pid: pid)
         } catch {
             if let pty {
@@ -193,8 +201,8 @@ public final class Daemon {
     }
 
     func armEarliestTimer() {
-        let earliest = timers.values.min()
-        timer.arm(at: earliest.map { max(1, ($0.nanoseconds + 999_999) / 1_000_000) })
+        let earliest = [timers.values.min()?.nanoseconds, earliestTrackerTick].compactMap { $0 }.min()
+        timer.arm(at: earliest.map { max(1, ($0 + 999_999) / 1_000_000) })
     }
 
     /// Fires every engine timer that is due.
@@ -204,6 +212,7 @@ public final class Daemon {
             timers[id] = nil
             feed(.timerFired(id))
         }
+        tickTrackers()
         armEarliestTimer()
     }
 
@@ -215,11 +224,12 @@ public final class Daemon {
         while true {
             let child: ReapedChild?
             do {
-                child = try Reaper.reap(-1, reportStopped: !expectStop.isEmpty)
+                child = try Reaper.reap(-1, reportStopped: !expectStop.isEmpty || !trackers.isEmpty)
             } catch {
                 return
             }
             guard let child else { return }
+            if trackingTakes(child) { continue }
             switch child.status {
             case .exited(let status):
                 expectStop.remove(child.pid)
