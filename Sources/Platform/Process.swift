@@ -6,6 +6,9 @@ import Musl
 
 /// The current process.
 public enum Process {
+    /// This process's id.
+    public static var currentID: Int32 { getpid() }
+
     /// Ends the process at once with `status`.
     public static func exit(_ status: Int32) -> Never {
         Glibc.exit(status)

@@ -34,6 +34,10 @@ public final class Daemon {
     var trackers: [Int32: Tracking] = [:]
     /// Traced tasks that stopped before the fork event naming them, and when.
     var strayStops: [Int32: Int64] = [:]
+    /// Each instance's cgroup (`Containment.swift`).
+    var containment: Containment
+    /// `STATUS=` texts from sd_notify, by instance key.
+    var notifyStatus: [String: String] = [:]
     var shuttingDown = false
     var exitStatus: Int32?
     /// The set of signals the daemon takes through its signalfd.
@@ -72,6 +76,12 @@ public final class Daemon {
         let own = Environment.current.map { "\($0.key)=\($0.value)" }.sorted()
         engine = Engine(configuration: EngineConfiguration(defaultEnvironment: environment, daemonEnvironment: own, verbose: options.verbose))
         sources = JobSources(directories: options.confDirectories)
+        containment = Containment.setUp(daemonPid: Process.currentID, isPID1: options.isPID1)
+        if let h = containment.hierarchy, let base = containment.base {
+            log.write(.info, "each job instance runs in its own cgroup under \(base) (\(h.name))")
+        } else {
+            log.write(.message, "no usable cgroup hierarchy: stopping a job reaches its main process's process group only, and the cgroup stanza is ignored")
+        }
         logs = options.logDirectory.map(JobLogs.init(directory:))
         do {
             try epoll.watch(signals.fileDescriptor.rawValue, for: .readable)
@@ -99,7 +109,9 @@ public final class Daemon {
         if let event = options.startupEvent {
             feed(.emit(name: event, environment: [], waiter: nil))
         }
-        return loop()
+        let status = loop()
+        containment.tearDown { while (try? Reaper.reap(-1)) ?? nil != nil {} }
+        return status
     }
 
     // MARK: Inputs and effects
@@ -116,6 +128,7 @@ public final class Daemon {
                 queue += apply(effect)
             }
         }
+        sweepGroups()
         if shuttingDown && !engine.hasInstances { exitStatus = 0 }
     }
 
@@ -124,6 +137,7 @@ public final class Daemon {
         var queue: [Input] = []
         for effect in effects { queue += apply(effect) }
         for input in queue { feed(input) }
+        sweepGroups()
         if shuttingDown && !engine.hasInstances { exitStatus = 0 }
     }
 
@@ -166,8 +180,15 @@ public final class Daemon {
             return .spawnFailed(spawn: request.id, reason: reason)
         }
         let traced = request.process == .main && (job.expect == .fork || job.expect == .daemon)
-        if !job.cgroups.isEmpty {
-            log.write(.warn, "\(label): the cgroup stanza is not applied by this build; the job runs without it")
+        if !job.cgroups.isEmpty && containment.hierarchy == nil {
+            log.write(.warn, "\(label): no usable cgroup hierarchy; the cgroup stanza is ignored")
+        }
+        let groups: [String]
+        do {
+            groups = try containment.groups(job: request.job, instance: request.instance, settings: job.cgroups)
+        } catch {
+            log.write(.error, "\(label) \(request.process.rawValue) process not started: \(error)")
+            return .spawnFailed(spawn: request.id, reason: error.description)
         }
         var pty: PseudoTerminal?
         if job.console == .log, logs != nil {
@@ -179,6 +200,10 @@ public final class Daemon {
         }
         var platform = platformRequest(for: request, userMode: options.userMode, logSlave: pty?.slave.rawValue)
         platform.traceMe = traced
+        if let first = groups.first {
+            platform.cgroupProcsPath = first + "/cgroup.procs"
+            platform.moreCgroupProcsPaths = groups.dropFirst().map { $0 + "/cgroup.procs" }
+        }
         do {
             let pid = try Spawner.spawn(platform)
             if let pty {
@@ -201,7 +226,7 @@ public final class Daemon {
     }
 
     func armEarliestTimer() {
-        let earliest = [timers.values.min()?.nanoseconds, earliestTrackerTick].compactMap { $0 }.min()
+        let earliest = [timers.values.min()?.nanoseconds, earliestTrackerTick, containment.nextDrain(now: monotonicNanoseconds())].compactMap { $0 }.min()
         timer.arm(at: earliest.map { max(1, ($0 + 999_999) / 1_000_000) })
     }
 
@@ -213,6 +238,7 @@ public final class Daemon {
             feed(.timerFired(id))
         }
         tickTrackers()
+        containment.drain(now: monotonicNanoseconds())
         armEarliestTimer()
     }
 
@@ -233,10 +259,10 @@ public final class Daemon {
             switch child.status {
             case .exited(let status):
                 expectStop.remove(child.pid)
-                feed(.processExited(pid: child.pid, status: .exited(status)))
+                mainExited(child.pid, .exited(status))
             case .signaled(let signal, _):
                 expectStop.remove(child.pid)
-                feed(.processExited(pid: child.pid, status: .killed(JobFile.Signal(number: signal))))
+                mainExited(child.pid, .killed(JobFile.Signal(number: signal)))
             case .stopped(let signal, _):
                 if signal == SignalNumber.stop && expectStop.remove(child.pid) != nil {
                     feed(.mainProcessReady(pid: child.pid, finalPid: child.pid))

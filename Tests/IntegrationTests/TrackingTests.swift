@@ -36,6 +36,7 @@ struct ForkTracking {
         .init(fixture: "fork-once", expect: "daemon"),
         .init(fixture: "fork-twice", expect: "fork"),
         .init(fixture: "parent-waits", expect: "fork"),
+        .init(fixture: "workers", expect: "fork"),
         .init(fixture: "fork-exec", expect: "fork"),
         .init(fixture: "pidfile-writer", expect: "daemon"),
         .init(fixture: "never-forks", expect: "fork"),
@@ -107,6 +108,87 @@ struct ForkTracking {
         let r = try d.initctl("start", "svc")
         #expect(r.status == 1, "\(r.stdout) \(r.stderr)")
         #expect(eventually(timeout: 5) { d.daemonLog.contains("svc main process") && d.daemonLog.contains("terminated with status 3") }, "\(d.daemonLog)")
+        #expect(try d.initctl("status", "svc").stdout == "svc stop/waiting\n")
+    }
+}
+
+/// Whether cgroups can be made here (root, and a cgroup file system).
+let cgroupsUsable: Bool = isRoot && (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8))?.contains(" cgroup") == true
+
+/// The cgroup directories of a daemon (`daybreak-PID` in any hierarchy).
+func cgroupDirectories(daemonPid: Int32) -> [String] {
+    let r = try? runProgram("/usr/bin/find", ["/sys/fs/cgroup", "-maxdepth", "6", "-type", "d", "-name", "daybreak-\(daemonPid)"])
+    return (r?.stdout ?? "").split(separator: "\n").map(String.init)
+}
+
+@Suite(.serialized, .enabled(if: cgroupsUsable, "needs root and a mounted cgroup hierarchy"))
+struct Containment {
+    @Test func stopReachesAProcessThatLeftTheMainProcessAndTheGroupIsRemoved() throws {
+        let d = try TestDaemon()
+        defer { d.stop() }
+        let daemonPid = d.daemonPid
+        defer {
+            d.stop()
+            #expect(cgroupDirectories(daemonPid: daemonPid).isEmpty, "cgroups left: \(cgroupDirectories(daemonPid: daemonPid))")
+        }
+        try d.job("svc", """
+            exec /bin/sh -c 'setsid /bin/sh -c "echo \\$\\$ > \(d.out.path)/escaped; exec sleep 600" & exec sleep 600'
+            """)
+        _ = try d.initctl("reload-configuration")
+        let started = try d.initctl("start", "svc")
+        let main = try #require(pid(in: started.stdout), "\(started.stderr)\n\(d.daemonLog)")
+        #expect(eventually(timeout: 5) { Int32(d.output("escaped").trimmingCharacters(in: .whitespacesAndNewlines)) != nil })
+        let escaped = try #require(Int32(d.output("escaped").trimmingCharacters(in: .whitespacesAndNewlines)))
+        let groups = cgroupDirectories(daemonPid: d.daemonPid)
+        #expect(!groups.isEmpty)
+        let status = try d.initctl("status", "svc").stdout
+        #expect(status == "svc start/running, process \(main)\n\tjob process \(escaped)\n", "\(status)")
+        #expect(try d.initctl("stop", "svc").status == 0)
+        #expect(eventually(timeout: 5) { !isAlive(escaped) && !isAlive(main) })
+        #expect(d.daemonLog.contains("svc: stopping the job's remaining processes (\(escaped))"), "\(d.daemonLog)")
+        #expect(eventually(timeout: 5) { groups.allSatisfy { !FileManager.default.fileExists(atPath: $0 + "/svc") } })
+        d.stop()
+        #expect(cgroupDirectories(daemonPid: daemonPid).isEmpty)
+    }
+
+    @Test func aMainProcessThatEndsBeforeItsChildrenIsReported() throws {
+        let d = try TestDaemon()
+        defer { d.stop() }
+        try d.job("svc", """
+            exec /bin/sh -c 'sleep 600 & sleep 0.3; exit 0'
+            """)
+        _ = try d.initctl("reload-configuration")
+        let main = try #require(pid(in: try d.initctl("start", "svc").stdout))
+        #expect(eventually(timeout: 5) { d.daemonLog.contains("svc main process (\(main)) ended but other processes of the job remain: (") }, "\(d.daemonLog)")
+        #expect(eventually(timeout: 5) { jobProcesses(d).isEmpty }, "left behind: \(jobProcesses(d))")
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/sys/fs/cgroup/pids") || FileManager.default.fileExists(atPath: "/sys/fs/cgroup/pids.max"), "no pids controller"))
+    func cgroupSettingsApplyToTheJobsGroup() throws {
+        let d = try TestDaemon()
+        defer { d.stop() }
+        let daemonPid = d.daemonPid
+        defer {
+            d.stop()
+            #expect(cgroupDirectories(daemonPid: daemonPid).isEmpty)
+        }
+        try d.job("svc", "cgroup pids pids.max 37\nexec sleep 600\n")
+        _ = try d.initctl("reload-configuration")
+        let r = try d.initctl("start", "svc")
+        #expect(r.status == 0, "\(r.stderr)\n\(d.daemonLog)")
+        let values = cgroupDirectories(daemonPid: d.daemonPid).compactMap { try? String(contentsOfFile: $0 + "/svc/pids.max", encoding: .utf8) }
+        #expect(values.contains("37\n"), "\(values)")
+        _ = try d.initctl("stop", "svc")
+    }
+
+    @Test func anUnknownCgroupSettingFailsTheJobWithAClearMessage() throws {
+        let d = try TestDaemon()
+        defer { d.stop() }
+        try d.job("svc", "cgroup pids pids.bogus 1\nexec sleep 600\n")
+        _ = try d.initctl("reload-configuration")
+        let r = try d.initctl("start", "svc")
+        #expect(r.status == 1)
+        #expect(d.daemonLog.contains("svc main process not started: cgroup pids pids.bogus: no such setting"), "\(d.daemonLog)")
         #expect(try d.initctl("status", "svc").stdout == "svc stop/waiting\n")
     }
 }
