@@ -223,6 +223,7 @@ extension Daemon {
     /// Instances the engine no longer has: what is left of them is stopped
     /// and their groups removed (`Containment.instanceEnded`).
     func sweepGroups() {
+        if !notifiers.isEmpty { closeEndedNotifiers() }
         guard !containment.instances.isEmpty else { return }
         let now = monotonicNanoseconds()
         for (key, owner) in containment.instances where engine.status(owner.job, instance: owner.instance) == nil {

@@ -38,6 +38,10 @@ public final class Daemon {
     var containment: Containment
     /// `STATUS=` texts from sd_notify, by instance key.
     var notifyStatus: [String: String] = [:]
+    /// `expect notify` sockets by instance key, and their descriptors (`Notify.swift`).
+    var notifiers: [String: Notifier] = [:]
+    var notifierByFD: [Int32: String] = [:]
+    var nextNotifySocket = 0
     var shuttingDown = false
     var exitStatus: Int32?
     /// The set of signals the daemon takes through its signalfd.
@@ -174,10 +178,14 @@ public final class Daemon {
     func spawn(_ request: EngineSpawnRequest) -> Input {
         let job = request.jobClass
         let label = request.instance.isEmpty ? request.job : "\(request.job) (\(request.instance))"
+        var notifyAddress: String?
         if request.process == .main, job.expect == .notify {
-            let reason = "expect notify is not supported by this build of daybreak; use 'expect stop' or no expect stanza"
-            log.write(.error, "\(label) \(request.process.rawValue) process not started: \(reason)")
-            return .spawnFailed(spawn: request.id, reason: reason)
+            do {
+                notifyAddress = try notifySocket(job: request.job, instance: request.instance)
+            } catch {
+                log.write(.error, "\(label) \(request.process.rawValue) process not started: \(error)")
+                return .spawnFailed(spawn: request.id, reason: error.description)
+            }
         }
         let traced = request.process == .main && (job.expect == .fork || job.expect == .daemon)
         if !job.cgroups.isEmpty && containment.hierarchy == nil {
@@ -200,6 +208,7 @@ public final class Daemon {
         }
         var platform = platformRequest(for: request, userMode: options.userMode, logSlave: pty?.slave.rawValue)
         platform.traceMe = traced
+        if let notifyAddress { platform.environment.append("NOTIFY_SOCKET=" + notifyAddress) }
         if let first = groups.first {
             platform.cgroupProcsPath = first + "/cgroup.procs"
             platform.moreCgroupProcsPaths = groups.dropFirst().map { $0 + "/cgroup.procs" }
@@ -213,6 +222,7 @@ public final class Daemon {
                 try? epoll.watch(pty.master.rawValue, for: .readable)
             }
             if request.process == .main && job.expect == .stop { expectStop.insert(pid) }
+            if notifyAddress != nil { notifyMainSpawned(job: request.job, instance: request.instance, pid: pid) }
             if traced { beginTracking(root: pid, expect: job.expect, label: "\(label) \(request.process.rawValue)") }
             return .processSpawned(spawn: request.id, pid: pid)
         } catch {

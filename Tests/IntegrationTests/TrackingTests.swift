@@ -192,3 +192,54 @@ struct Containment {
         #expect(try d.initctl("status", "svc").stdout == "svc stop/waiting\n")
     }
 }
+
+@Suite(.serialized) struct NotifyReadiness {
+    @Test func readyMakesTheJobRunningAndStatusShowsTheText() throws {
+        let d = try TestDaemon()
+        defer { d.stop() }
+        try d.job("svc", """
+            expect notify
+            respawn
+            env FIXTURE_PIDFILE=\(d.out.path)/pid
+            exec \(binDirectory.appendingPathComponent("fixture-notifier").path)
+            """)
+        _ = try d.initctl("reload-configuration")
+        let begin = Date()
+        let started = try d.initctl("start", "svc")
+        #expect(Date().timeIntervalSince(begin) >= 0.2)
+        let main = try #require(pid(in: started.stdout), "\(started.stderr)\n\(d.daemonLog)")
+        #expect(started.stdout.hasPrefix("svc start/running, process "))
+        #expect(pidFile(d) == main)
+        #expect(try d.initctl("status", "svc").stdout == "svc start/running, process \(main)\n\tstatus: serving\n")
+
+        try? FileManager.default.removeItem(at: d.out.appendingPathComponent("pid"))
+        kill(main, SIGKILL)
+        var again: Int32?
+        #expect(eventually(timeout: 10) {
+            guard let line = try? d.initctl("status", "svc").stdout, line.hasPrefix("svc start/running, process ") else { return false }
+            again = pid(in: line)
+            return again != nil && again != main
+        }, "\(d.daemonLog)")
+        #expect(pidFile(d) == again)
+        #expect(try d.initctl("stop", "svc").stdout == "svc stop/waiting\n")
+        #expect(eventually(timeout: 5) { jobProcesses(d).isEmpty }, "left behind: \(jobProcesses(d))")
+    }
+
+    @Test func mainPidNamesTheProcessToSupervise() throws {
+        let d = try TestDaemon()
+        defer { d.stop() }
+        try d.job("svc", """
+            expect notify
+            env FIXTURE_PIDFILE=\(d.out.path)/pid
+            exec \(binDirectory.appendingPathComponent("fixture-notifier").path) fork
+            """)
+        _ = try d.initctl("reload-configuration")
+        let started = try d.initctl("start", "svc")
+        let main = try #require(pid(in: started.stdout), "\(started.stderr)\n\(d.daemonLog)")
+        #expect(eventually(timeout: 5) { pidFile(d) == main }, "status pid \(main), pid file \(d.output("pid"))")
+        usleep(300_000)  // the spawned parent has exited by now
+        #expect(try d.initctl("status", "svc").stdout == "svc start/running, process \(main)\n\tstatus: serving from \(main)\n")
+        #expect(try d.initctl("stop", "svc").status == 0)
+        #expect(eventually(timeout: 5) { !isAlive(main) && jobProcesses(d).isEmpty })
+    }
+}

@@ -172,3 +172,23 @@ import Testing
         #expect(t.stopped(100, .signal(SignalNumber.user1), now: 0) == [.resume(100, signal: SignalNumber.user1, syscalls: false)])
     }
 }
+
+@Suite struct NotifyMessages {
+    @Test func readyStatusAndMainPidAreRead() {
+        let m = NotifyMessage("READY=1\nSTATUS=serving 3 clients\nMAINPID=4242\nWATCHDOG=1\n")
+        #expect(m == NotifyMessage(ready: true, mainPid: 4242, status: "serving 3 clients"))
+    }
+
+    @Test func otherValuesAndBadPidsAreIgnored() {
+        #expect(NotifyMessage("READY=0\nMAINPID=abc\nMAINPID=-1") == NotifyMessage())
+    }
+}
+
+extension NotifyMessage {
+    init(ready: Bool = false, mainPid: Int32? = nil, status: String? = nil) {
+        self.init("")
+        self.ready = ready
+        self.mainPid = mainPid
+        self.status = status
+    }
+}
