@@ -23,6 +23,7 @@ let package = Package(
         .executable(name: "init-checkconf", targets: ["InitCheckconf"]),
         .library(name: "JobFile", targets: ["JobFile"]),
         .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "Control", targets: ["Control"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

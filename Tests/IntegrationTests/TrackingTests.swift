@@ -115,21 +115,15 @@ struct ForkTracking {
 /// Whether cgroups can be made here (root, and a cgroup file system).
 let cgroupsUsable: Bool = isRoot && (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8))?.contains(" cgroup") == true
 
-/// The cgroup directories of a daemon (`daybreak-PID` in any hierarchy).
-func cgroupDirectories(daemonPid: Int32) -> [String] {
-    let r = try? runProgram("/usr/bin/find", ["/sys/fs/cgroup", "-maxdepth", "6", "-type", "d", "-name", "daybreak-\(daemonPid)"])
-    return (r?.stdout ?? "").split(separator: "\n").map(String.init)
-}
 
 @Suite(.serialized, .enabled(if: cgroupsUsable, "needs root and a mounted cgroup hierarchy"))
 struct Containment {
     @Test func stopReachesAProcessThatLeftTheMainProcessAndTheGroupIsRemoved() throws {
         let d = try TestDaemon()
         defer { d.stop() }
-        let daemonPid = d.daemonPid
         defer {
             d.stop()
-            #expect(cgroupDirectories(daemonPid: daemonPid).isEmpty, "cgroups left: \(cgroupDirectories(daemonPid: daemonPid))")
+            #expect(d.leftCgroups.isEmpty, "cgroups left: \(d.leftCgroups)")
         }
         try d.job("svc", """
             exec /bin/sh -c 'setsid /bin/sh -c "echo \\$\\$ > \(d.out.path)/escaped; exec sleep 600" & exec sleep 600'
@@ -148,7 +142,7 @@ struct Containment {
         #expect(d.daemonLog.contains("svc: stopping the job's remaining processes (\(escaped))"), "\(d.daemonLog)")
         #expect(eventually(timeout: 5) { groups.allSatisfy { !FileManager.default.fileExists(atPath: $0 + "/svc") } })
         d.stop()
-        #expect(cgroupDirectories(daemonPid: daemonPid).isEmpty)
+        #expect(d.leftCgroups.isEmpty)
     }
 
     @Test func aMainProcessThatEndsBeforeItsChildrenIsReported() throws {
@@ -167,10 +161,9 @@ struct Containment {
     func cgroupSettingsApplyToTheJobsGroup() throws {
         let d = try TestDaemon()
         defer { d.stop() }
-        let daemonPid = d.daemonPid
         defer {
             d.stop()
-            #expect(cgroupDirectories(daemonPid: daemonPid).isEmpty)
+            #expect(d.leftCgroups.isEmpty)
         }
         try d.job("svc", "cgroup pids pids.max 37\nexec sleep 600\n")
         _ = try d.initctl("reload-configuration")
