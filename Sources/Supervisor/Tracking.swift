@@ -16,9 +16,10 @@ import Platform
 /// - The candidates ("tops") are the live processes all of whose traced
 ///   ancestors have exited: a daemon is what is left when its parents are
 ///   gone. Workers the daemon starts are not candidates while it lives.
-/// - A top that was forked (depth 1 or more) is followed through its
-///   system calls. It is the daemon when, as the only top, it blocks in a
-///   call that waits for work (poll, select, epoll_wait, pause, accept,
+/// - Every forked process (depth 1 or more) is followed through its system
+///   calls from its first stop, so that when its parents go the tracker
+///   already knows whether it waits. A top is the daemon when, as the only
+///   top, it is blocked in (or enters) a call that waits for work (poll, select, epoll_wait, pause, accept,
 ///   recvmsg, sigsuspend...) having forked at least as often as `expect`
 ///   says; or, having forked fewer times, when it waits so with no child
 ///   left (a daemon that forks once though `expect daemon` says twice).
@@ -188,7 +189,6 @@ struct Tracking {
         }
         if phase == .tracing { evaluate() }
         answer(pid, signal: signal, ours: ours)
-        if phase == .tracing { switchModes(except: pid) }
         finishIfDone()
         return out
     }
@@ -201,10 +201,7 @@ struct Tracking {
         if tasks[pid]!.alive { lastStatus = rawStatus }
         tasks[pid]!.alive = false
         tasks[pid]!.gone = true
-        if phase == .tracing {
-            evaluate()
-            if phase == .tracing { switchModes(except: nil) }
-        }
+        if phase == .tracing { evaluate() }
         finishIfDone()
         return out
     }
@@ -322,20 +319,11 @@ struct Tracking {
         }
     }
 
-    /// A forked top is followed through its system calls; nothing else is.
+    /// Forked processes are followed through their system calls; the main
+    /// process and threads are not.
     private func wantsSyscalls(_ pid: Int32) -> Bool {
-        guard let t = tasks[pid], t.alive, !t.thread, t.depth > 0 else { return false }
-        return tops().contains(pid)
-    }
-
-    /// Running tasks whose mode must change (a new top) are interrupted.
-    private mutating func switchModes(except current: Int32?) {
-        for (p, t) in tasks where p != current && t.started && t.alive && !t.gone && !t.interrupted {
-            if wantsSyscalls(p) != t.syscalls && wantsSyscalls(p) {
-                tasks[p]!.interrupted = true
-                out.append(.interrupt(p))
-            }
-        }
+        guard let t = tasks[pid], t.alive, !t.thread else { return false }
+        return t.depth > 0
     }
 
     /// Detaching is over when no task still needs an answer.

@@ -16,10 +16,11 @@ import Testing
     }
 
     /// `parent` forks `child`, whose starting stop follows.
-    func fork(_ t: inout Tracking, _ parent: Int32, _ child: Int32, parentSyscalls: Bool = false) {
+    /// Forked processes are followed through their system calls from their first stop.
+    func fork(_ t: inout Tracking, _ parent: Int32, _ child: Int32) {
         let a = t.stopped(parent, .forked(child: child, clone: false), now: 0)
-        #expect(a.contains(.resume(parent, signal: 0, syscalls: parentSyscalls)))
-        _ = t.stopped(child, .signal(stop), now: 0)
+        #expect(a.contains(.resume(parent, signal: 0, syscalls: parent != 100)))
+        #expect(t.stopped(child, .signal(stop), now: 0) == [.resume(child, signal: 0, syscalls: true)])
     }
 
     /// `pid` exits; returns the actions of its exit stop.
@@ -32,14 +33,25 @@ import Testing
     @Test func classicDoubleForkEndsWithTheGrandchildOnceItWaitsForWork() {
         var t = started(.daemon)
         fork(&t, 100, 101)
-        #expect(exit(&t, 100).contains(.interrupt(101)))
-        #expect(t.stopped(101, .signal(stop), now: 0) == [.resume(101, signal: 0, syscalls: true)])
-        fork(&t, 101, 102, parentSyscalls: true)
-        #expect(exit(&t, 101).contains(.interrupt(102)))
-        #expect(t.stopped(102, .signal(stop), now: 0) == [.resume(102, signal: 0, syscalls: true)])
+        #expect(!exit(&t, 100).contains { if case .interrupt = $0 { true } else { false } })
+        fork(&t, 101, 102)
+        _ = exit(&t, 101)
         #expect(t.stopped(102, .syscallEntry(.none), now: 0) == [.resume(102, signal: 0, syscalls: true)])
         let a = t.stopped(102, .syscallEntry(.eventLoop), now: 0)
         #expect(a == [.ready(finalPid: 102), .detach(102, signal: 0)])
+        #expect(t.phase == .done)
+    }
+
+    @Test func aChildAlreadyWaitingIsTakenWhenItsLastParentExits() {
+        var t = started(.daemon)
+        fork(&t, 100, 101)
+        fork(&t, 101, 102)
+        _ = exit(&t, 100)
+        #expect(t.stopped(102, .syscallEntry(.eventLoop), now: 0) == [.resume(102, signal: 0, syscalls: true)])
+        let a = t.stopped(101, .exiting(rawStatus: 0), now: 0)
+        #expect(a == [.ready(finalPid: 102), .interrupt(102), .detach(101, signal: 0)])
+        #expect(t.phase == .detaching)
+        #expect(t.stopped(102, .syscallExit, now: 0) == [.detach(102, signal: 0), .continueProcess(102)])
         #expect(t.phase == .done)
     }
 
@@ -47,14 +59,11 @@ import Testing
         var t = started(.daemon)
         fork(&t, 100, 101)
         _ = exit(&t, 100)
-        _ = t.stopped(101, .signal(stop), now: 0)
-        fork(&t, 101, 102, parentSyscalls: true)
+        fork(&t, 101, 102)
         _ = exit(&t, 101)
-        _ = t.stopped(102, .signal(stop), now: 0)
-        fork(&t, 102, 103, parentSyscalls: true)
+        fork(&t, 102, 103)
         #expect(t.finalPid == nil)
         _ = exit(&t, 102)
-        _ = t.stopped(103, .signal(stop), now: 0)
         #expect(t.stopped(103, .syscallEntry(.eventLoop), now: 0).contains(.ready(finalPid: 103)))
     }
 
@@ -62,7 +71,6 @@ import Testing
         var t = started(.daemon)
         fork(&t, 100, 101)
         _ = exit(&t, 100)
-        _ = t.stopped(101, .signal(stop), now: 0)
         let a = t.stopped(101, .syscallEntry(.eventLoop), now: 0)
         #expect(a.contains(.ready(finalPid: 101)))
         #expect(a.contains { if case .log(.warn, let l) = $0 { l.contains("forked 1 time") } else { false } })
@@ -72,11 +80,9 @@ import Testing
         var t = started(.fork)
         fork(&t, 100, 101)
         _ = exit(&t, 100)
-        _ = t.stopped(101, .signal(stop), now: 0)
         #expect(t.stopped(101, .syscallEntry(.none), now: 0) == [.resume(101, signal: 0, syscalls: true)])
-        fork(&t, 101, 102, parentSyscalls: true)
+        fork(&t, 101, 102)
         _ = exit(&t, 101)
-        _ = t.stopped(102, .signal(stop), now: 0)
         #expect(t.stopped(102, .syscallEntry(.eventLoop), now: 0).contains(.ready(finalPid: 102)))
     }
 
@@ -84,11 +90,10 @@ import Testing
         var t = started(.fork)
         fork(&t, 100, 101)
         // The parent waits for the child's readiness; the child waits for work.
+        _ = t.stopped(101, .syscallEntry(.eventLoop), now: 0)
         #expect(t.finalPid == nil)
-        let a = exit(&t, 100)
-        #expect(a.contains(.interrupt(101)))
-        _ = t.stopped(101, .signal(stop), now: 0)
-        #expect(t.stopped(101, .syscallEntry(.eventLoop), now: 0).contains(.ready(finalPid: 101)))
+        let a = t.stopped(100, .exiting(rawStatus: 0), now: 0)
+        #expect(a.contains(.ready(finalPid: 101)) && a.contains(.interrupt(101)))
     }
 
     @Test func workersAreDetachedButNotTaken() {
@@ -97,7 +102,6 @@ import Testing
         fork(&t, 101, 102)
         fork(&t, 101, 103)
         _ = exit(&t, 100)
-        _ = t.stopped(101, .signal(stop), now: 0)
         let a = t.stopped(101, .syscallEntry(.eventLoop), now: 0)
         #expect(a.contains(.ready(finalPid: 101)))
         #expect(a.contains(.interrupt(102)) && a.contains(.interrupt(103)))
@@ -113,7 +117,6 @@ import Testing
         fork(&t, 100, 101)
         fork(&t, 101, 102)
         _ = exit(&t, 100)
-        _ = t.stopped(101, .signal(stop), now: 0)
         _ = t.stopped(101, .syscallEntry(.eventLoop), now: 0)
         // Worker 102 forks before our SIGSTOP reaches it.
         let a = t.stopped(102, .forked(child: 104, clone: false), now: 0)
@@ -152,7 +155,6 @@ import Testing
         var t = started(.daemon)
         fork(&t, 100, 101)
         _ = exit(&t, 100)
-        _ = t.stopped(101, .signal(stop), now: 0)
         let a = exit(&t, 101, status: 3 << 8)
         #expect(a.contains(.ended(rawStatus: 3 << 8)))
         #expect(t.phase == .done)
@@ -162,7 +164,8 @@ import Testing
         var t = started(.fork)
         _ = t.stopped(100, .forked(child: 150, clone: true), now: 0)
         #expect(t.stopped(150, .signal(stop), now: 0) == [.resume(150, signal: 0, syscalls: false)])
-        fork(&t, 150, 101)
+        #expect(t.stopped(150, .forked(child: 101, clone: false), now: 0).contains(.resume(150, signal: 0, syscalls: false)))
+        #expect(t.stopped(101, .signal(stop), now: 0) == [.resume(101, signal: 0, syscalls: true)])
         #expect(t.tasks[101]?.parent == 100 && t.tasks[101]?.depth == 1)
         #expect(t.tops() == [100])
     }
