@@ -12,6 +12,9 @@ let strict: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
 ]
 
+/// Test daemons under Sources/Fixtures, one C program each.
+let fixtures = ["fork-once", "fork-twice", "fork-thrice", "parent-waits", "workers", "fork-exec", "pidfile-writer", "never-forks", "notifier"]
+
 let package = Package(
     name: "Daybreak",
     products: [
@@ -72,6 +75,13 @@ let package = Package(
                 "Platform",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
+            swiftSettings: strict),
+        // Small C daemons that fork (or do not) in every way `expect` must
+        // cope with; the tracking tests run them as jobs.
+    ] + fixtures.map { Target.executableTarget(name: "fixture-\($0)", path: "Sources/Fixtures/\($0)") } + [
+        .testTarget(
+            name: "SupervisorTests",
+            dependencies: ["Supervisor", "Platform"],
             swiftSettings: strict),
         .testTarget(
             name: "JobFileTests",

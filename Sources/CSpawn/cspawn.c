@@ -223,6 +223,9 @@ static void __attribute__((noreturn)) child(const struct cspawn_request *r, int 
 	 * is still in view, and before dropping privileges. */
 	if (r->cgroup_procs && write_file(r->cgroup_procs, "0") < 0)
 		fail(report, CSPAWN_STEP_CGROUP, 0);
+	for (int i = 0; r->cgroup_procs_more && r->cgroup_procs_more[i]; i++)
+		if (write_file(r->cgroup_procs_more[i], "0") < 0)
+			fail(report, CSPAWN_STEP_CGROUP, i + 1);
 
 	/* Root directory (`chroot`); then the working directory, which is
 	 * relative to the new root, and "/" if none is given so the job cannot

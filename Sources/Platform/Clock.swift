@@ -15,3 +15,8 @@ public func monotonicNanoseconds() -> Int64 {
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
 }
+
+/// Sleeps the calling thread (the daemon only at exit, never in its loop).
+public func sleepMilliseconds(_ ms: Int) {
+    usleep(UInt32(ms * 1000))
+}

@@ -65,6 +65,11 @@ public enum FileSystem {
     }
 
     /// The kind of file at `path`, following symbolic links; nil when it does not exist.
+    /// Whether this process may write the file (access(2) W_OK).
+    public static func isWritable(_ path: String) -> Bool {
+        access(path, W_OK) == 0
+    }
+
     public static func kind(of path: String) -> FileKind? {
         var st = stat()
         guard stat(path, &st) == 0 else { return nil }

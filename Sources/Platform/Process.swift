@@ -6,6 +6,9 @@ import Musl
 
 /// The current process.
 public enum Process {
+    /// This process's id.
+    public static var currentID: Int32 { getpid() }
+
     /// Ends the process at once with `status`.
     public static func exit(_ status: Int32) -> Never {
         Glibc.exit(status)
@@ -30,5 +33,11 @@ extension Process {
     public static func signal(_ pid: Int32, _ signal: Int32) -> Bool {
         if kill(-pid, signal) == 0 { return true }
         return kill(pid, signal) == 0
+    }
+
+    /// Sends `signal` to the process `pid` alone. Returns false when it is gone.
+    @discardableResult
+    public static func signalOne(_ pid: Int32, _ signal: Int32) -> Bool {
+        kill(pid, signal) == 0
     }
 }

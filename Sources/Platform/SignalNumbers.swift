@@ -13,6 +13,7 @@ public enum SignalNumber {
     public static let child = SIGCHLD
     public static let `continue` = SIGCONT
     public static let stop = SIGSTOP
+    public static let trap = SIGTRAP
     public static let windowChange = SIGWINCH
     public static let power = SIGPWR
 }

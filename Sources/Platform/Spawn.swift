@@ -103,6 +103,9 @@ public enum Spawner {
         }
         if let oom = request.oomScoreAdj { c.oom_score_adj = UnsafePointer(arena.string("\(oom)\n")) }
         if let path = request.cgroupProcsPath { c.cgroup_procs = UnsafePointer(arena.string(path)) }
+        if !request.moreCgroupProcsPaths.isEmpty {
+            c.cgroup_procs_more = UnsafePointer(arena.constStrings(request.moreCgroupProcsPaths))
+        }
         if let path = request.chroot { c.chroot = UnsafePointer(arena.string(path)) }
         if let path = request.chdir { c.chdir = UnsafePointer(arena.string(path)) }
         if let mask = request.umask {
@@ -172,7 +175,9 @@ public enum Spawner {
         case CSPAWN_STEP_NICE: return SpawnError(step: .nice, subject: request.nice.map { "\($0)" } ?? "", errno: errno)
         case CSPAWN_STEP_OOM:
             return SpawnError(step: .oomScoreAdj, subject: request.oomScoreAdj.map { "\($0)" } ?? "", errno: errno)
-        case CSPAWN_STEP_CGROUP: return SpawnError(step: .cgroup, subject: request.cgroupProcsPath ?? "", errno: errno)
+        case CSPAWN_STEP_CGROUP:
+            let paths = [request.cgroupProcsPath ?? ""] + request.moreCgroupProcsPaths
+            return SpawnError(step: .cgroup, subject: paths.indices.contains(index) ? paths[index] : "", errno: errno)
         case CSPAWN_STEP_CHROOT: return SpawnError(step: .chroot, subject: request.chroot ?? "", errno: errno)
         case CSPAWN_STEP_CHDIR: return SpawnError(step: .chdir, subject: request.chdir ?? "/", errno: errno)
         case CSPAWN_STEP_SETGROUPS:

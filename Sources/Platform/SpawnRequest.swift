@@ -35,6 +35,9 @@ public struct SpawnRequest: Sendable, Equatable {
     /// A `cgroup.procs` file the process moves itself into before anything
     /// else can fork (before chroot and before dropping privileges).
     public var cgroupProcsPath: String?
+    /// More `cgroup.procs` files to enter after `cgroupProcsPath` (a job's
+    /// groups in cgroup v1 hierarchies, for settings v2 cannot carry).
+    public var moreCgroupProcsPaths: [String] = []
     public var chroot: String?
     /// The working directory, inside `chroot` if there is one. With a
     /// chroot and no chdir the process starts in the new root.

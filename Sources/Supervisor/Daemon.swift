@@ -30,6 +30,18 @@ public final class Daemon {
     var nextRequestID: RequestID = 1
     /// The pids the engine supervises, for `expect stop` (the main process).
     var expectStop: Set<Int32> = []
+    /// `expect fork|daemon` main processes being tracked, by their pid (`Tracking.swift`).
+    var trackers: [Int32: Tracking] = [:]
+    /// Traced tasks that stopped before the fork event naming them, and when.
+    var strayStops: [Int32: Int64] = [:]
+    /// Each instance's cgroup (`Containment.swift`).
+    var containment: Containment
+    /// `STATUS=` texts from sd_notify, by instance key.
+    var notifyStatus: [String: String] = [:]
+    /// `expect notify` sockets by instance key, and their descriptors (`Notify.swift`).
+    var notifiers: [String: Notifier] = [:]
+    var notifierByFD: [Int32: String] = [:]
+    var nextNotifySocket = 0
     var shuttingDown = false
     /// Set after work that built large temporaries; the loop then trims the heap.
     var heavyWorkDone = false
@@ -70,6 +82,12 @@ public final class Daemon {
         let own = Environment.current.map { "\($0.key)=\($0.value)" }.sorted()
         engine = Engine(configuration: EngineConfiguration(defaultEnvironment: environment, daemonEnvironment: own, verbose: options.verbose))
         sources = JobSources(directories: options.confDirectories)
+        containment = Containment.setUp(daemonPid: Process.currentID, isPID1: options.isPID1)
+        if let h = containment.hierarchy, let base = containment.base {
+            log.write(.info, "each job instance runs in its own cgroup under \(base) (\(h.name))")
+        } else {
+            log.write(.message, "no usable cgroup hierarchy: stopping a job reaches its main process's process group only, and the cgroup stanza is ignored")
+        }
         logs = options.logDirectory.map(JobLogs.init(directory:))
         do {
             try epoll.watch(signals.fileDescriptor.rawValue, for: .readable)
@@ -97,7 +115,9 @@ public final class Daemon {
         if let event = options.startupEvent {
             feed(.emit(name: event, environment: [], waiter: nil))
         }
-        return loop()
+        let status = loop()
+        containment.tearDown { while (try? Reaper.reap(-1)) ?? nil != nil {} }
+        return status
     }
 
     // MARK: Inputs and effects
@@ -114,6 +134,7 @@ public final class Daemon {
                 queue += apply(effect)
             }
         }
+        sweepGroups()
         if shuttingDown && !engine.hasInstances { exitStatus = 0 }
     }
 
@@ -122,6 +143,7 @@ public final class Daemon {
         var queue: [Input] = []
         for effect in effects { queue += apply(effect) }
         for input in queue { feed(input) }
+        sweepGroups()
         if shuttingDown && !engine.hasInstances { exitStatus = 0 }
     }
 
@@ -132,6 +154,7 @@ public final class Daemon {
             return [spawn(request)]
         case .signal(let pid, let signal):
             log.write(.debug, "sending SIG\(signal.name) to process \(pid)")
+            _ = signalTracked(pid, signal.number)
             Process.signal(pid, signal.number)
         case .armTimer(let id, let at):
             timers[id] = at
@@ -157,12 +180,23 @@ public final class Daemon {
     func spawn(_ request: EngineSpawnRequest) -> Input {
         let job = request.jobClass
         let label = request.instance.isEmpty ? request.job : "\(request.job) (\(request.instance))"
-        if request.process == .main, [.fork, .daemon, .notify].contains(job.expect) {
-            let reason = "expect \(job.expect.rawValue) needs process tracking, which this build of daybreak does not have yet; use 'expect stop' or no expect stanza"
-            return .spawnFailed(spawn: request.id, reason: reason)
+        var notifyAddress: String?
+        if request.process == .main, job.expect == .notify {
+            do {
+                notifyAddress = try notifySocket(job: request.job, instance: request.instance)
+            } catch {
+                return .spawnFailed(spawn: request.id, reason: error.description)
+            }
         }
-        if !job.cgroups.isEmpty {
-            log.write(.warn, "\(label): the cgroup stanza is not applied by this build; the job runs without it")
+        let traced = request.process == .main && (job.expect == .fork || job.expect == .daemon)
+        if !job.cgroups.isEmpty && containment.hierarchy == nil {
+            log.write(.warn, "\(label): no usable cgroup hierarchy; the cgroup stanza is ignored")
+        }
+        let groups: [String]
+        do {
+            groups = try containment.groups(job: request.job, instance: request.instance, settings: job.cgroups)
+        } catch {
+            return .spawnFailed(spawn: request.id, reason: error.description)
         }
         var pty: PseudoTerminal?
         if job.console == .log, logs != nil {
@@ -172,7 +206,13 @@ public final class Daemon {
                 log.write(.warn, "\(label): cannot open a pty for its log (\(error)); its output is discarded")
             }
         }
-        let platform = platformRequest(for: request, userMode: options.userMode, logSlave: pty?.slave.rawValue)
+        var platform = platformRequest(for: request, userMode: options.userMode, logSlave: pty?.slave.rawValue)
+        platform.traceMe = traced
+        if let notifyAddress { platform.environment.append("NOTIFY_SOCKET=" + notifyAddress) }
+        if let first = groups.first {
+            platform.cgroupProcsPath = first + "/cgroup.procs"
+            platform.moreCgroupProcsPaths = groups.dropFirst().map { $0 + "/cgroup.procs" }
+        }
         do {
             let pid = try Spawner.spawn(platform)
             if let pty {
@@ -182,6 +222,8 @@ public final class Daemon {
                 try? epoll.watch(pty.master.rawValue, for: .readable)
             }
             if request.process == .main && job.expect == .stop { expectStop.insert(pid) }
+            if notifyAddress != nil { notifyMainSpawned(job: request.job, instance: request.instance, pid: pid) }
+            if traced { beginTracking(root: pid, expect: job.expect, label: "\(label) \(request.process.rawValue)") }
             return .processSpawned(spawn: request.id, pid: pid)
         } catch {
             if let pty {
@@ -193,8 +235,8 @@ public final class Daemon {
     }
 
     func armEarliestTimer() {
-        let earliest = timers.values.min()
-        timer.arm(at: earliest.map { max(1, ($0.nanoseconds + 999_999) / 1_000_000) })
+        let earliest = [timers.values.min()?.nanoseconds, earliestTrackerTick, containment.nextDrain(now: monotonicNanoseconds())].compactMap { $0 }.min()
+        timer.arm(at: earliest.map { max(1, ($0 + 999_999) / 1_000_000) })
     }
 
     /// Fires every engine timer that is due.
@@ -204,6 +246,8 @@ public final class Daemon {
             timers[id] = nil
             feed(.timerFired(id))
         }
+        tickTrackers()
+        containment.drain(now: monotonicNanoseconds())
         armEarliestTimer()
     }
 
@@ -215,18 +259,19 @@ public final class Daemon {
         while true {
             let child: ReapedChild?
             do {
-                child = try Reaper.reap(-1, reportStopped: !expectStop.isEmpty)
+                child = try Reaper.reap(-1, reportStopped: !expectStop.isEmpty || !trackers.isEmpty)
             } catch {
                 return
             }
             guard let child else { return }
+            if trackingTakes(child) { continue }
             switch child.status {
             case .exited(let status):
                 expectStop.remove(child.pid)
-                feed(.processExited(pid: child.pid, status: .exited(status)))
+                mainExited(child.pid, .exited(status))
             case .signaled(let signal, _):
                 expectStop.remove(child.pid)
-                feed(.processExited(pid: child.pid, status: .killed(JobFile.Signal(number: signal))))
+                mainExited(child.pid, .killed(JobFile.Signal(number: signal)))
             case .stopped(let signal, _):
                 if signal == SignalNumber.stop && expectStop.remove(child.pid) != nil {
                     feed(.mainProcessReady(pid: child.pid, finalPid: child.pid))

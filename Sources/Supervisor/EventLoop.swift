@@ -36,6 +36,8 @@ extension Daemon {
             acceptClients()
         } else if server.clients[fd] != nil {
             serviceClient(fd, events)
+        } else if notifierByFD[fd] != nil {
+            readNotify(fd)
         } else if logs?.masters[fd] != nil {
             if logs?.read(master: fd) == false {
                 epoll.unwatch(fd)

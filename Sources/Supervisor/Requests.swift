@@ -228,7 +228,7 @@ extension Daemon {
         client.inFlight -= 1
         switch reply {
         case .ok(let status):
-            let list = status.map { [controlStatus($0).json] } ?? []
+            let list = status.map { [(p.method == .status ? statusWithGroup($0) : controlStatus($0)).json] } ?? []
             send(replyJSON(id: p.id, result: .object([("instances", .array(list))])), to: client)
         case .text(let text):
             let usage = text.hasPrefix("Usage: ") ? String(text.dropFirst(7)) : text

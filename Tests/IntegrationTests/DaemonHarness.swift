@@ -139,7 +139,13 @@ final class TestDaemon {
             }
         }
         for pid in markedProcesses() { kill(pid, SIGKILL) }
+        leftCgroups = cgroupDirectories(daemonPid: daemonPid)
+        removeCgroups(of: daemonPid, directories: leftCgroups)
     }
+
+    /// The cgroup directories the daemon left behind when `stop()` ran
+    /// (removed by then; a clean daemon leaves none).
+    private(set) var leftCgroups: [String] = []
 
     /// Sends a signal to the daemon.
     func signal(_ sig: Int32) { kill(daemonPid, sig) }
@@ -148,6 +154,27 @@ final class TestDaemon {
 struct HarnessError: Error, CustomStringConvertible {
     var description: String
     init(_ d: String) { description = d }
+}
+
+/// The cgroup directories a daemon made (`daybreak-PID` in any hierarchy).
+func cgroupDirectories(daemonPid: Int32) -> [String] {
+    guard FileManager.default.fileExists(atPath: "/sys/fs/cgroup") else { return [] }
+    let r = try? runProgram("/usr/bin/find", ["/sys/fs/cgroup", "-maxdepth", "6", "-type", "d", "-name", "daybreak-\(daemonPid)"])
+    return (r?.stdout ?? "").split(separator: "\n").map(String.init)
+}
+
+/// Removes what a daemon that did not exit cleanly left in the cgroup file
+/// system: kills the processes of its groups and removes them, deepest first.
+func removeCgroups(of daemonPid: Int32, directories: [String]? = nil) {
+    for dir in directories ?? cgroupDirectories(daemonPid: daemonPid) {
+        let r = try? runProgram("/usr/bin/find", [dir, "-depth", "-type", "d"])
+        let groups = (r?.stdout ?? "").split(separator: "\n").map(String.init)
+        for g in groups {
+            let procs = (try? String(contentsOfFile: g + "/cgroup.procs", encoding: .utf8)) ?? ""
+            for p in procs.split(separator: "\n") { if let pid = Int32(p) { kill(pid, SIGKILL) } }
+        }
+        for g in groups { _ = eventually(timeout: 2) { rmdir(g) == 0 || errno == ENOENT } }
+    }
 }
 
 /// Polls `condition` every 20 ms until it holds or `timeout` seconds pass.

@@ -77,6 +77,7 @@ struct cspawn_request {
 	int nice;
 	const char *oom_score_adj;    /* text written to /proc/self/oom_score_adj */
 	const char *cgroup_procs;     /* a cgroup.procs file the child writes "0" to */
+	const char *const *cgroup_procs_more; /* more of them (v1 hierarchies), NULL-terminated; arg: index + 1 */
 	const char *chroot;
 	const char *chdir;
 	int has_umask;

@@ -1,0 +1,48 @@
+/* A daemon that forks three times, each parent exiting: one more fork
+ * than 'expect daemon' declares. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <string.h>
+#include <signal.h>
+
+/* Writes `pid` to $FIXTURE_PIDFILE (atomically: a temporary file renamed). */
+static void write_pid(pid_t pid)
+{
+	const char *path = getenv("FIXTURE_PIDFILE");
+	char tmp[4096], text[32];
+	int fd, n;
+
+	if (!path)
+		return;
+	snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		return;
+	n = snprintf(text, sizeof text, "%d\n", (int)pid);
+	if (write(fd, text, n) != n) {}
+	close(fd);
+	rename(tmp, path);
+}
+
+/* The daemon's main loop: wait for signals until killed. */
+static void serve(void)
+{
+	for (;;)
+		pause();
+}
+
+int main(void)
+{
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		if (fork() != 0)
+			_exit(0);
+		if (i == 0)
+			setsid();
+	}
+	write_pid(getpid());
+	serve();
+}

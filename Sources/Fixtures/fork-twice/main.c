@@ -1,0 +1,45 @@
+/* The classic daemon: fork, setsid, fork again; each parent exits. Right
+ * for 'expect daemon'; under 'expect fork' it forks once too many. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <fcntl.h>
+#include <string.h>
+#include <signal.h>
+
+/* Writes `pid` to $FIXTURE_PIDFILE (atomically: a temporary file renamed). */
+static void write_pid(pid_t pid)
+{
+	const char *path = getenv("FIXTURE_PIDFILE");
+	char tmp[4096], text[32];
+	int fd, n;
+
+	if (!path)
+		return;
+	snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		return;
+	n = snprintf(text, sizeof text, "%d\n", (int)pid);
+	if (write(fd, text, n) != n) {}
+	close(fd);
+	rename(tmp, path);
+}
+
+/* The daemon's main loop: wait for signals until killed. */
+static void serve(void)
+{
+	for (;;)
+		pause();
+}
+
+int main(void)
+{
+	if (fork() != 0)
+		_exit(0);
+	setsid();
+	if (fork() != 0)
+		_exit(0);
+	write_pid(getpid());
+	serve();
+}

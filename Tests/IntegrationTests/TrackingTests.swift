@@ -1,0 +1,238 @@
+import Foundation
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A misbehaving (or well-behaved) daemon, and what its job declares.
+struct TrackedCase: CustomTestStringConvertible, Sendable {
+    var fixture: String
+    var expect: String
+    var testDescription: String { "\(fixture) under expect \(expect)" }
+}
+
+/// Whether this process may ptrace its children (root, or no Yama restriction).
+let canTrace: Bool = {
+    let scope = (try? String(contentsOfFile: "/proc/sys/kernel/yama/ptrace_scope", encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    return scope == nil || scope == "0" || scope == "1" || getuid() == 0
+}()
+
+/// The job's processes still alive: those carrying the daemon's marker, less the daemon.
+func jobProcesses(_ d: TestDaemon) -> [Int32] {
+    d.markedProcesses().filter { $0 != d.daemonPid && $0 != d.pid && isAlive($0) }
+}
+
+/// Reads the pid a fixture wrote.
+func pidFile(_ d: TestDaemon) -> Int32? {
+    Int32(d.output("pid").trimmingCharacters(in: .whitespacesAndNewlines))
+}
+
+@Suite(.serialized, .enabled(if: canTrace, "ptrace of children is not allowed here (Yama ptrace_scope)"))
+struct ForkTracking {
+    static let cases: [TrackedCase] = [
+        .init(fixture: "fork-once", expect: "fork"),
+        .init(fixture: "fork-twice", expect: "daemon"),
+        .init(fixture: "fork-thrice", expect: "daemon"),
+        .init(fixture: "fork-once", expect: "daemon"),
+        .init(fixture: "fork-twice", expect: "fork"),
+        .init(fixture: "parent-waits", expect: "fork"),
+        .init(fixture: "workers", expect: "fork"),
+        .init(fixture: "fork-exec", expect: "fork"),
+        .init(fixture: "pidfile-writer", expect: "daemon"),
+        .init(fixture: "never-forks", expect: "fork"),
+    ]
+
+    /// Starts the job, checks the tracked pid against the one the daemon
+    /// wrote, kills the daemon to see it respawned and tracked again, then
+    /// stops the job and checks nothing of it is left.
+    @Test(arguments: cases)
+    func trackedPidIsTheRealDaemonAndStopLeavesNothing(_ c: TrackedCase) throws {
+        let d = try TestDaemon()
+        defer { d.stop() }
+        try d.job("svc", """
+            expect \(c.expect)
+            respawn
+            env FIXTURE_PIDFILE=\(d.out.path)/pid
+            exec \(binDirectory.appendingPathComponent("fixture-\(c.fixture)").path)
+            """)
+        _ = try d.initctl("reload-configuration")
+        let started = try d.initctl("start", "svc")
+        #expect(started.status == 0, "\(started.stderr)\n\(d.daemonLog)")
+        #expect(started.stdout.hasPrefix("svc start/running, process "), "\(started.stdout)")
+        let tracked = try #require(pid(in: started.stdout), "\(d.daemonLog)")
+        #expect(eventually(timeout: 5) { pidFile(d) == tracked }, "tracked \(tracked), pid file \(d.output("pid"))\n\(d.daemonLog)")
+        #expect(isAlive(tracked))
+
+        // Respawn: the daemon dies, a new one is started and tracked.
+        try? FileManager.default.removeItem(at: d.out.appendingPathComponent("pid"))
+        kill(tracked, SIGKILL)
+        var again: Int32?
+        #expect(eventually(timeout: 10) {
+            guard let line = try? d.initctl("status", "svc").stdout, line.hasPrefix("svc start/running, process ") else { return false }
+            again = pid(in: line)
+            return again != nil && again != tracked
+        }, "\(d.daemonLog)")
+        #expect(eventually(timeout: 5) { pidFile(d) == again }, "respawned \(again ?? 0), pid file \(d.output("pid"))\n\(d.daemonLog)")
+
+        let stopped = try d.initctl("stop", "svc")
+        #expect(stopped.stdout == "svc stop/waiting\n")
+        #expect(eventually(timeout: 5) { jobProcesses(d).isEmpty }, "left behind: \(jobProcesses(d))\n\(d.daemonLog)")
+    }
+
+    @Test func aProgramThatNeverForksIsTakenAfterASecondWithAWarning() throws {
+        let d = try TestDaemon()
+        defer { d.stop() }
+        try d.job("svc", """
+            expect fork
+            env FIXTURE_PIDFILE=\(d.out.path)/pid
+            exec \(binDirectory.appendingPathComponent("fixture-never-forks").path)
+            """)
+        _ = try d.initctl("reload-configuration")
+        let begin = Date()
+        let started = try d.initctl("start", "svc")
+        let took = Date().timeIntervalSince(begin)
+        #expect(started.stdout.hasPrefix("svc start/running, process "))
+        #expect(took >= 0.9 && took < 4, "start took \(took) s")
+        #expect(d.daemonLog.contains("'expect fork' expects 1 fork but process"))
+        #expect(d.daemonLog.contains("forked never and has been idle for 1 s; taking it as the daemon"))
+    }
+
+    @Test func aJobWhoseProcessesAllExitFailsWithTheLastStatus() throws {
+        let d = try TestDaemon()
+        defer { d.stop() }
+        try d.job("svc", """
+            expect daemon
+            exec /bin/sh -c 'sh -c "exit 3" & wait $!; exit 3'
+            """)
+        _ = try d.initctl("reload-configuration")
+        let r = try d.initctl("start", "svc")
+        #expect(r.status == 1, "\(r.stdout) \(r.stderr)")
+        #expect(eventually(timeout: 5) { d.daemonLog.contains("svc main process") && d.daemonLog.contains("terminated with status 3") }, "\(d.daemonLog)")
+        #expect(try d.initctl("status", "svc").stdout == "svc stop/waiting\n")
+    }
+}
+
+/// Whether cgroups can be made here (root, and a cgroup file system).
+let cgroupsUsable: Bool = isRoot && (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8))?.contains(" cgroup") == true
+
+
+@Suite(.serialized, .enabled(if: cgroupsUsable, "needs root and a mounted cgroup hierarchy"))
+struct Containment {
+    @Test func stopReachesAProcessThatLeftTheMainProcessAndTheGroupIsRemoved() throws {
+        let d = try TestDaemon()
+        defer { d.stop() }
+        defer {
+            d.stop()
+            #expect(d.leftCgroups.isEmpty, "cgroups left: \(d.leftCgroups)")
+        }
+        try d.job("svc", """
+            exec /bin/sh -c 'setsid /bin/sh -c "echo \\$\\$ > \(d.out.path)/escaped; exec sleep 600" & exec sleep 600'
+            """)
+        _ = try d.initctl("reload-configuration")
+        let started = try d.initctl("start", "svc")
+        let main = try #require(pid(in: started.stdout), "\(started.stderr)\n\(d.daemonLog)")
+        #expect(eventually(timeout: 5) { Int32(d.output("escaped").trimmingCharacters(in: .whitespacesAndNewlines)) != nil })
+        let escaped = try #require(Int32(d.output("escaped").trimmingCharacters(in: .whitespacesAndNewlines)))
+        let groups = cgroupDirectories(daemonPid: d.daemonPid)
+        #expect(!groups.isEmpty)
+        let status = try d.initctl("status", "svc").stdout
+        #expect(status == "svc start/running, process \(main)\n\tjob process \(escaped)\n", "\(status)")
+        #expect(try d.initctl("stop", "svc").status == 0)
+        #expect(eventually(timeout: 5) { !isAlive(escaped) && !isAlive(main) })
+        #expect(d.daemonLog.contains("svc: stopping the job's remaining processes (\(escaped))"), "\(d.daemonLog)")
+        #expect(eventually(timeout: 5) { groups.allSatisfy { !FileManager.default.fileExists(atPath: $0 + "/svc") } })
+        d.stop()
+        #expect(d.leftCgroups.isEmpty)
+    }
+
+    @Test func aMainProcessThatEndsBeforeItsChildrenIsReported() throws {
+        let d = try TestDaemon()
+        defer { d.stop() }
+        try d.job("svc", """
+            exec /bin/sh -c 'sleep 600 & sleep 0.3; exit 0'
+            """)
+        _ = try d.initctl("reload-configuration")
+        let main = try #require(pid(in: try d.initctl("start", "svc").stdout))
+        #expect(eventually(timeout: 5) { d.daemonLog.contains("svc main process (\(main)) ended but other processes of the job remain: (") }, "\(d.daemonLog)")
+        #expect(eventually(timeout: 5) { jobProcesses(d).isEmpty }, "left behind: \(jobProcesses(d))")
+    }
+
+    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/sys/fs/cgroup/pids") || FileManager.default.fileExists(atPath: "/sys/fs/cgroup/pids.max"), "no pids controller"))
+    func cgroupSettingsApplyToTheJobsGroup() throws {
+        let d = try TestDaemon()
+        defer { d.stop() }
+        defer {
+            d.stop()
+            #expect(d.leftCgroups.isEmpty)
+        }
+        try d.job("svc", "cgroup pids pids.max 37\nexec sleep 600\n")
+        _ = try d.initctl("reload-configuration")
+        let r = try d.initctl("start", "svc")
+        #expect(r.status == 0, "\(r.stderr)\n\(d.daemonLog)")
+        let values = cgroupDirectories(daemonPid: d.daemonPid).compactMap { try? String(contentsOfFile: $0 + "/svc/pids.max", encoding: .utf8) }
+        #expect(values.contains("37\n"), "\(values)")
+        _ = try d.initctl("stop", "svc")
+    }
+
+    @Test func anUnknownCgroupSettingFailsTheJobWithAClearMessage() throws {
+        let d = try TestDaemon()
+        defer { d.stop() }
+        try d.job("svc", "cgroup pids pids.bogus 1\nexec sleep 600\n")
+        _ = try d.initctl("reload-configuration")
+        let r = try d.initctl("start", "svc")
+        #expect(r.status == 1)
+        #expect(d.daemonLog.contains("svc main process failed to start: cgroup pids pids.bogus: no such setting"), "\(d.daemonLog)")
+        #expect(try d.initctl("status", "svc").stdout == "svc stop/waiting\n")
+    }
+}
+
+@Suite(.serialized) struct NotifyReadiness {
+    @Test func readyMakesTheJobRunningAndStatusShowsTheText() throws {
+        let d = try TestDaemon()
+        defer { d.stop() }
+        try d.job("svc", """
+            expect notify
+            respawn
+            env FIXTURE_PIDFILE=\(d.out.path)/pid
+            exec \(binDirectory.appendingPathComponent("fixture-notifier").path)
+            """)
+        _ = try d.initctl("reload-configuration")
+        let begin = Date()
+        let started = try d.initctl("start", "svc")
+        #expect(Date().timeIntervalSince(begin) >= 0.2)
+        let main = try #require(pid(in: started.stdout), "\(started.stderr)\n\(d.daemonLog)")
+        #expect(started.stdout.hasPrefix("svc start/running, process "))
+        #expect(pidFile(d) == main)
+        #expect(try d.initctl("status", "svc").stdout == "svc start/running, process \(main)\n\tstatus: serving\n")
+
+        try? FileManager.default.removeItem(at: d.out.appendingPathComponent("pid"))
+        kill(main, SIGKILL)
+        var again: Int32?
+        #expect(eventually(timeout: 10) {
+            guard let line = try? d.initctl("status", "svc").stdout, line.hasPrefix("svc start/running, process ") else { return false }
+            again = pid(in: line)
+            return again != nil && again != main
+        }, "\(d.daemonLog)")
+        #expect(pidFile(d) == again)
+        #expect(try d.initctl("stop", "svc").stdout == "svc stop/waiting\n")
+        #expect(eventually(timeout: 5) { jobProcesses(d).isEmpty }, "left behind: \(jobProcesses(d))")
+    }
+
+    @Test func mainPidNamesTheProcessToSupervise() throws {
+        let d = try TestDaemon()
+        defer { d.stop() }
+        try d.job("svc", """
+            expect notify
+            env FIXTURE_PIDFILE=\(d.out.path)/pid
+            exec \(binDirectory.appendingPathComponent("fixture-notifier").path) fork
+            """)
+        _ = try d.initctl("reload-configuration")
+        let started = try d.initctl("start", "svc")
+        let main = try #require(pid(in: started.stdout), "\(started.stderr)\n\(d.daemonLog)")
+        #expect(eventually(timeout: 5) { pidFile(d) == main }, "status pid \(main), pid file \(d.output("pid"))")
+        usleep(300_000)  // the spawned parent has exited by now
+        #expect(try d.initctl("status", "svc").stdout == "svc start/running, process \(main)\n\tstatus: serving from \(main)\n")
+        #expect(try d.initctl("stop", "svc").status == 0)
+        #expect(eventually(timeout: 5) { !isAlive(main) && jobProcesses(d).isEmpty })
+    }
+}
