@@ -223,7 +223,7 @@ public final class Daemon {
             }
             if request.process == .main && job.expect == .stop { expectStop.insert(pid) }
             if notifyAddress != nil { notifyMainSpawned(job: request.job, instance: request.instance, pid: pid) }
-            if traced { beginTracking(root: pid, expect: job.expect, label: "\(label) \(request.process.rawValue)") }
+            if traced { beginTracking(root: pid, expect: job.expect, label: label) }
             return .processSpawned(spawn: request.id, pid: pid)
         } catch {
             if let pty {

@@ -173,12 +173,12 @@ struct Tracking {
                 tasks[child] = Task(parent: process, depth: depth, thread: clone, process: clone ? process : child, started: false)
             }
             if !clone {
-                out.append(.log(.info, "\(label) process (\(pid)) forked process (\(child))"))
+                out.append(.log(.info, "\(label): process (\(pid)) forked process (\(child))"))
             }
         case .execed:
             tasks[pid]!.execs += 1
             tasks[pid]!.waiting = .none
-            out.append(.log(.info, "\(label) process (\(pid)) executable changed"))
+            out.append(.log(.info, "\(label): process (\(pid)) executable changed"))
         case .exiting(let status):
             tasks[pid]!.alive = false
             lastStatus = status
