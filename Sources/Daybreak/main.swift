@@ -30,6 +30,8 @@ struct DaybreakCommand: ParsableCommand {
     var noInotify = false
     @Option(help: ArgumentHelp("The control socket's path.", valueName: "PATH"))
     var socket: String?
+    @Flag(help: "Do not put job instances in cgroups (when another manager owns them): stopping a job reaches its main process's process group only, as in Upstart, and the cgroup stanza is ignored.")
+    var noCgroups = false
     @Option(help: ArgumentHelp("Stateful re-exec: not supported by this build.", valueName: "FD"))
     var stateFd: Int32?
 
@@ -57,6 +59,7 @@ struct DaybreakCommand: ParsableCommand {
         options.verbose = verbose || debug
         options.debug = debug
         options.useInotify = !noInotify
+        options.useCgroups = !noCgroups
         let daemon: Daemon
         do {
             daemon = try Daemon(options: options)

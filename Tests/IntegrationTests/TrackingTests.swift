@@ -236,3 +236,20 @@ struct Containment {
         #expect(eventually(timeout: 5) { !isAlive(main) && jobProcesses(d).isEmpty })
     }
 }
+
+@Suite struct NoContainment {
+    @Test func withoutCgroupsTheDaemonSaysSoOnceAndStopReachesTheProcessGroup() throws {
+        let d = try TestDaemon(arguments: ["--no-cgroups"])
+        defer { d.stop() }
+        try d.job("svc", "cgroup pids pids.max 10\nexec /bin/sh -c 'sleep 600 & exec sleep 600'\n")
+        _ = try d.initctl("reload-configuration")
+        let main = try #require(pid(in: try d.initctl("start", "svc").stdout))
+        #expect(d.daemonLog.components(separatedBy: "cgroups are off (--no-cgroups): stopping a job reaches its main process's process group only").count == 2)
+        #expect(d.daemonLog.contains("svc: no cgroups; the cgroup stanza is ignored"))
+        #expect(cgroupDirectories(daemonPid: d.daemonPid).isEmpty)
+        #expect(try d.initctl("status", "svc").stdout == "svc start/running, process \(main)\n")
+        _ = try d.initctl("stop", "svc")
+        // The background sleep shares the main process's group: the stop signal reaches it.
+        #expect(eventually(timeout: 5) { jobProcesses(d).isEmpty }, "left behind: \(jobProcesses(d))")
+    }
+}
