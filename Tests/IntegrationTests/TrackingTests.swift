@@ -62,6 +62,11 @@ struct ForkTracking {
         let tracked = try #require(pid(in: started.stdout), "\(d.daemonLog)")
         #expect(eventually(timeout: 5) { pidFile(d) == tracked }, "tracked \(tracked), pid file \(d.output("pid"))\n\(d.daemonLog)")
         #expect(isAlive(tracked))
+        if c.fixture == "workers" {
+            // The workers are the job's too: status lists them after the daemon.
+            let lines = try d.initctl("status", "svc").stdout.split(separator: "\n")
+            #expect(lines.count == 3 && lines.dropFirst().allSatisfy { $0.hasPrefix("\tjob process ") }, "\(lines)")
+        }
 
         // Respawn: the daemon dies, a new one is started and tracked.
         try? FileManager.default.removeItem(at: d.out.appendingPathComponent("pid"))
@@ -216,6 +221,37 @@ struct Containment {
         #expect(pidFile(d) == again)
         #expect(try d.initctl("stop", "svc").stdout == "svc stop/waiting\n")
         #expect(eventually(timeout: 5) { jobProcesses(d).isEmpty }, "left behind: \(jobProcesses(d))")
+    }
+
+    @Test func aMessageFromAProcessOutsideTheJobIsIgnored() throws {
+        let d = try TestDaemon()
+        defer { d.stop() }
+        try d.job("svc", """
+            expect notify
+            exec \(binDirectory.appendingPathComponent("fixture-notifier").path)
+            """)
+        _ = try d.initctl("reload-configuration")
+        #expect(try d.initctl("start", "--no-wait", "svc").status == 0)
+        // This test process is not part of the job: its READY=1 must not count.
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let name = Array("daybreak-\(d.daemonPid)-1".utf8)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            raw[0] = 0
+            for (i, b) in name.enumerated() { raw[i + 1] = b }
+        }
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + 1 + name.count)
+        let message = Array("READY=1\nSTATUS=forged".utf8)
+        let sent = withUnsafePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, message, message.count, 0, $0, length) }
+        }
+        #expect(sent == message.count)
+        #expect(eventually(timeout: 5) { d.daemonLog.contains("svc: ignored a notify message from process \(getpid()), which is not part of the job") }, "\(d.daemonLog)")
+        #expect(try d.initctl("status", "svc").stdout.hasPrefix("svc start/spawned, process "))
+        #expect(eventually(timeout: 5) { (try? d.initctl("status", "svc").stdout)?.hasSuffix("\tstatus: serving\n") == true })
+        #expect(try d.initctl("status", "svc").stdout.hasPrefix("svc start/running, process "))
     }
 
     @Test func mainPidNamesTheProcessToSupervise() throws {
