@@ -19,9 +19,9 @@ import Platform
 /// - Every forked process (depth 1 or more) is followed through its system
 ///   calls from its first stop, so that when its parents go the tracker
 ///   already knows whether it waits. A top is the daemon when, as the only
-///   top, it is blocked in (or enters) a call that waits for work (poll, select, epoll_wait, pause, accept,
-///   recvmsg, sigsuspend...) having forked at least as often as `expect`
-///   says; or, having forked fewer times, when it waits so with no child
+///   top, it is blocked in (or enters) a call that waits for work (poll,
+///   select, epoll_wait, pause, accept, recvmsg, sigsuspend...) having
+///   forked at least as often as `expect` says; or, having forked fewer times, when it waits so with no child
 ///   left (a daemon that forks once though `expect daemon` says twice).
 ///   A sleep or a wait for a child counts only for a top without
 ///   children at the declared depth: a parent that waits for its child to
