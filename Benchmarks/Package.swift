@@ -4,12 +4,13 @@
 // and CI do not compile them. Run them with `Benchmarks/run` (release builds).
 // Every benchmark prints its figure beside a floor measured in the same run,
 // and the ratio between them; docs/PERFORMANCE.md holds the table.
-import Foundation
 import PackageDescription
 
 // A path dependency's identity is its directory's name, which is whatever the
 // checkout is called (`main`, `daybreak`, a CI clone...): derive it.
 let root = String(#filePath.split(separator: "/").dropLast(2).last ?? "daybreak").lowercased()
+
+let v6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(
     name: "DaybreakBenchmarks",
@@ -17,39 +18,22 @@ let package = Package(
         .package(path: ".."),
     ],
     targets: [
-        .target(name: "BenchSupport", swiftSettings: [.swiftLanguageMode(.v6)]),
+        .target(name: "BenchSupport", swiftSettings: v6),
         .executableTarget(
             name: "ParseBench",
             dependencies: ["BenchSupport", .product(name: "JobFile", package: root)],
-            swiftSettings: [.swiftLanguageMode(.v6)]),
+            swiftSettings: v6),
+        .executableTarget(
+            name: "EngineBench",
+            dependencies: ["BenchSupport", .product(name: "JobFile", package: root), .product(name: "Engine", package: root)],
+            swiftSettings: v6),
+        .executableTarget(
+            name: "DaemonBench",
+            dependencies: ["BenchSupport", .product(name: "Control", package: root), .product(name: "Platform", package: root)],
+            swiftSettings: v6),
         .executableTarget(
             name: "StartBench",
             dependencies: ["BenchSupport", .product(name: "Control", package: root)],
-            swiftSettings: [.swiftLanguageMode(.v6)]),
-    ] + engineBench
-)
-
-// EngineBench's sources arrive with the engine benchmark's own change; until
-// then the package builds without it.
-var engineBench: [Target] {
-    let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
-    guard FileManager.default.fileExists(atPath: here + "/Sources/EngineBench") else { return [] }
-    return [
-        .executableTarget(
-            name: "EngineBench",
-            dependencies: [
-                "BenchSupport",
-                .product(name: "JobFile", package: root),
-                .product(name: "Engine", package: root),
-            ],
-            swiftSettings: [.swiftLanguageMode(.v6)]),
-        .executableTarget(
-            name: "DaemonBench",
-            dependencies: [
-                "BenchSupport",
-                .product(name: "Control", package: root),
-                .product(name: "Platform", package: root),
-            ],
-            swiftSettings: [.swiftLanguageMode(.v6)]),
+            swiftSettings: v6),
     ]
-}
+)

@@ -14,6 +14,7 @@ struct Flags {
     var debug = false
     var verbose = false
     var noInotify = false
+    var noCgroups = false
     var socket: String?
     var stateFd: String?
     var help = false
@@ -33,6 +34,8 @@ struct Flags {
           --debug                log daemon internals too
           --no-inotify           do not watch the job directories; reload with
                                  'initctl reload-configuration' or SIGHUP
+          --no-cgroups           do not put job instances in cgroups (when another manager
+                                 owns them): stop reaches the main process's group only
           --socket PATH          the control socket's path
           --state-fd FD          stateful re-exec (not supported by this build)
           -h, --help             show this help
@@ -64,6 +67,7 @@ struct Flags {
                 case "--debug": f.debug = true
                 case "--verbose": f.verbose = true
                 case "--no-inotify": f.noInotify = true
+                case "--no-cgroups": f.noCgroups = true
                 case "--socket": f.socket = try value(name).get()
                 case "--state-fd": f.stateFd = try value(name).get()
                 case "-h", "--help": f.help = true

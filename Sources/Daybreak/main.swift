@@ -9,7 +9,7 @@ struct DaybreakCommand {
     func run() -> Never {
         let user = flags.user, confdir = flags.confdir, logdir = flags.logdir, noLog = flags.noLog
         let socket = flags.socket, startupEvent = flags.startupEvent, noStartupEvent = flags.noStartupEvent
-        let verbose = flags.verbose, debug = flags.debug, noInotify = flags.noInotify
+        let verbose = flags.verbose, debug = flags.debug, noInotify = flags.noInotify, noCgroups = flags.noCgroups
         if flags.stateFd != nil {
             fail("--state-fd (stateful re-exec) is not supported by this build")
         }
@@ -33,6 +33,7 @@ struct DaybreakCommand {
         options.verbose = verbose || debug
         options.debug = debug
         options.useInotify = !noInotify
+        options.useCgroups = !noCgroups
         let daemon: Daemon
         do {
             daemon = try Daemon(options: options)

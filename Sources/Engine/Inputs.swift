@@ -95,8 +95,9 @@ public enum Input: Hashable, Sendable {
     case processSpawned(spawn: SpawnID, pid: Int32)
     /// The shell could not start it (fork, exec or a setup step failed).
     case spawnFailed(spawn: SpawnID, reason: String)
-    /// For `expect fork|daemon|stop`: the main process is ready, and
-    /// `finalPid` is the pid to supervise from now on.
+    /// For `expect fork|daemon|stop|notify`: the main process is ready, and
+    /// `finalPid` is the pid to supervise from now on. With `notify` it may
+    /// come again later (`MAINPID=` after `READY=1`) to move supervision.
     case mainProcessReady(pid: Int32, finalPid: Int32)
     /// A child the engine knows ended.
     case processExited(pid: Int32, status: ProcessExit)

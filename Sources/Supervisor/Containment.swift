@@ -71,6 +71,11 @@ struct Containment {
         return Containment(hierarchy: nil, base: nil, baseName: name, others: all)
     }
 
+    /// No containment (`--no-cgroups`): process groups only, as in Upstart.
+    static func none(daemonPid: Int32, isPID1: Bool) -> Containment {
+        Containment(hierarchy: nil, base: nil, baseName: isPID1 ? "daybreak" : "daybreak-\(daemonPid)", others: [])
+    }
+
     /// The key of an instance, and its group's directory name.
     static func key(job: String, instance: String) -> String {
         let base = instance.isEmpty ? job : "\(job)-\(instance)"

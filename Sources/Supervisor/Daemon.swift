@@ -82,11 +82,14 @@ public final class Daemon {
         let own = Environment.current.map { "\($0.key)=\($0.value)" }.sorted()
         engine = Engine(configuration: EngineConfiguration(defaultEnvironment: environment, daemonEnvironment: own, verbose: options.verbose))
         sources = JobSources(directories: options.confDirectories)
-        containment = Containment.setUp(daemonPid: Process.currentID, isPID1: options.isPID1)
+        containment = options.useCgroups
+            ? Containment.setUp(daemonPid: Process.currentID, isPID1: options.isPID1)
+            : Containment.none(daemonPid: Process.currentID, isPID1: options.isPID1)
         if let h = containment.hierarchy, let base = containment.base {
             log.write(.info, "each job instance runs in its own cgroup under \(base) (\(h.name))")
         } else {
-            log.write(.message, "no usable cgroup hierarchy: stopping a job reaches its main process's process group only, and the cgroup stanza is ignored")
+            let why = options.useCgroups ? "no usable cgroup hierarchy" : "cgroups are off (--no-cgroups)"
+            log.write(.message, "\(why): stopping a job reaches its main process's process group only, and the cgroup stanza is ignored")
         }
         logs = options.logDirectory.map(JobLogs.init(directory:))
         do {
@@ -190,7 +193,7 @@ public final class Daemon {
         }
         let traced = request.process == .main && (job.expect == .fork || job.expect == .daemon)
         if !job.cgroups.isEmpty && containment.hierarchy == nil {
-            log.write(.warn, "\(label): no usable cgroup hierarchy; the cgroup stanza is ignored")
+            log.write(.warn, "\(label): no cgroups; the cgroup stanza is ignored")
         }
         let groups: [String]
         do {
@@ -223,7 +226,7 @@ public final class Daemon {
             }
             if request.process == .main && job.expect == .stop { expectStop.insert(pid) }
             if notifyAddress != nil { notifyMainSpawned(job: request.job, instance: request.instance, pid: pid) }
-            if traced { beginTracking(root: pid, expect: job.expect, label: "\(label) \(request.process.rawValue)") }
+            if traced { beginTracking(root: pid, expect: job.expect, label: label) }
             return .processSpawned(spawn: request.id, pid: pid)
         } catch {
             if let pty {

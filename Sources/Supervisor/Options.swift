@@ -14,6 +14,8 @@ public struct DaemonOptions: Sendable {
     public var debug = false
     /// Watch job directories with inotify (off: `--no-inotify`).
     public var useInotify = true
+    /// Contain each job instance in a cgroup of its own (off: `--no-cgroups`).
+    public var useCgroups = true
     /// The control socket's path.
     public var socketPath = ""
     /// True when this process is PID 1.

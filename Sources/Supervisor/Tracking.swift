@@ -19,9 +19,9 @@ import Platform
 /// - Every forked process (depth 1 or more) is followed through its system
 ///   calls from its first stop, so that when its parents go the tracker
 ///   already knows whether it waits. A top is the daemon when, as the only
-///   top, it is blocked in (or enters) a call that waits for work (poll, select, epoll_wait, pause, accept,
-///   recvmsg, sigsuspend...) having forked at least as often as `expect`
-///   says; or, having forked fewer times, when it waits so with no child
+///   top, it is blocked in (or enters) a call that waits for work (poll,
+///   select, epoll_wait, pause, accept, recvmsg, sigsuspend...) having
+///   forked at least as often as `expect` says; or, having forked fewer times, when it waits so with no child
 ///   left (a daemon that forks once though `expect daemon` says twice).
 ///   A sleep or a wait for a child counts only for a top without
 ///   children at the declared depth: a parent that waits for its child to
@@ -173,12 +173,12 @@ struct Tracking {
                 tasks[child] = Task(parent: process, depth: depth, thread: clone, process: clone ? process : child, started: false)
             }
             if !clone {
-                out.append(.log(.info, "\(label) process (\(pid)) forked process (\(child))"))
+                out.append(.log(.info, "\(label): process (\(pid)) forked process (\(child))"))
             }
         case .execed:
             tasks[pid]!.execs += 1
             tasks[pid]!.waiting = .none
-            out.append(.log(.info, "\(label) process (\(pid)) executable changed"))
+            out.append(.log(.info, "\(label): process (\(pid)) executable changed"))
         case .exiting(let status):
             tasks[pid]!.alive = false
             lastStatus = status

@@ -514,7 +514,7 @@ import Glibc
     @Test func helpListsEveryFlag() throws {
         let r = try runProgram(daybreak, ["--help"])
         #expect(r.status == 0)
-        for flag in ["--user", "--confdir", "--logdir", "--no-log", "--startup-event", "--no-startup-event", "--verbose", "--debug", "--no-inotify", "--socket", "--state-fd"] {
+        for flag in ["--user", "--confdir", "--logdir", "--no-log", "--startup-event", "--no-startup-event", "--verbose", "--debug", "--no-inotify", "--no-cgroups", "--socket", "--state-fd"] {
             #expect(r.stdout.contains(flag), "\(flag) missing from --help")
         }
     }

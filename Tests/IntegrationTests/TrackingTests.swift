@@ -62,6 +62,11 @@ struct ForkTracking {
         let tracked = try #require(pid(in: started.stdout), "\(d.daemonLog)")
         #expect(eventually(timeout: 5) { pidFile(d) == tracked }, "tracked \(tracked), pid file \(d.output("pid"))\n\(d.daemonLog)")
         #expect(isAlive(tracked))
+        if c.fixture == "workers" {
+            // The workers are the job's too: status lists them after the daemon.
+            let lines = try d.initctl("status", "svc").stdout.split(separator: "\n")
+            #expect(lines.count == 3 && lines.dropFirst().allSatisfy { $0.hasPrefix("\tjob process ") }, "\(lines)")
+        }
 
         // Respawn: the daemon dies, a new one is started and tracked.
         try? FileManager.default.removeItem(at: d.out.appendingPathComponent("pid"))
@@ -218,6 +223,37 @@ struct Containment {
         #expect(eventually(timeout: 5) { jobProcesses(d).isEmpty }, "left behind: \(jobProcesses(d))")
     }
 
+    @Test func aMessageFromAProcessOutsideTheJobIsIgnored() throws {
+        let d = try TestDaemon()
+        defer { d.stop() }
+        try d.job("svc", """
+            expect notify
+            exec \(binDirectory.appendingPathComponent("fixture-notifier").path)
+            """)
+        _ = try d.initctl("reload-configuration")
+        #expect(try d.initctl("start", "--no-wait", "svc").status == 0)
+        // This test process is not part of the job: its READY=1 must not count.
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let name = Array("daybreak-\(d.daemonPid)-1".utf8)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            raw[0] = 0
+            for (i, b) in name.enumerated() { raw[i + 1] = b }
+        }
+        let length = socklen_t(MemoryLayout<sa_family_t>.size + 1 + name.count)
+        let message = Array("READY=1\nSTATUS=forged".utf8)
+        let sent = withUnsafePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, message, message.count, 0, $0, length) }
+        }
+        #expect(sent == message.count)
+        #expect(eventually(timeout: 5) { d.daemonLog.contains("svc: ignored a notify message from process \(getpid()), which is not part of the job") }, "\(d.daemonLog)")
+        #expect(try d.initctl("status", "svc").stdout.hasPrefix("svc start/spawned, process "))
+        #expect(eventually(timeout: 5) { (try? d.initctl("status", "svc").stdout)?.hasSuffix("\tstatus: serving\n") == true })
+        #expect(try d.initctl("status", "svc").stdout.hasPrefix("svc start/running, process "))
+    }
+
     @Test func mainPidNamesTheProcessToSupervise() throws {
         let d = try TestDaemon()
         defer { d.stop() }
@@ -234,5 +270,22 @@ struct Containment {
         #expect(try d.initctl("status", "svc").stdout == "svc start/running, process \(main)\n\tstatus: serving from \(main)\n")
         #expect(try d.initctl("stop", "svc").status == 0)
         #expect(eventually(timeout: 5) { !isAlive(main) && jobProcesses(d).isEmpty })
+    }
+}
+
+@Suite struct NoContainment {
+    @Test func withoutCgroupsTheDaemonSaysSoOnceAndStopReachesTheProcessGroup() throws {
+        let d = try TestDaemon(arguments: ["--no-cgroups"])
+        defer { d.stop() }
+        try d.job("svc", "cgroup pids pids.max 10\nexec /bin/sh -c 'sleep 600 & exec sleep 600'\n")
+        _ = try d.initctl("reload-configuration")
+        let main = try #require(pid(in: try d.initctl("start", "svc").stdout))
+        #expect(d.daemonLog.components(separatedBy: "cgroups are off (--no-cgroups): stopping a job reaches its main process's process group only").count == 2)
+        #expect(d.daemonLog.contains("svc: no cgroups; the cgroup stanza is ignored"))
+        #expect(cgroupDirectories(daemonPid: d.daemonPid).isEmpty)
+        #expect(try d.initctl("status", "svc").stdout == "svc start/running, process \(main)\n")
+        _ = try d.initctl("stop", "svc")
+        // The background sleep shares the main process's group: the stop signal reaches it.
+        #expect(eventually(timeout: 5) { jobProcesses(d).isEmpty }, "left behind: \(jobProcesses(d))")
     }
 }

@@ -10,7 +10,7 @@ import Testing
 
     /// A tracker of main process 100, past its exec stop.
     func started(_ expect: Tracking.Expect) -> Tracking {
-        var t = Tracking(root: 100, expect: expect, label: "svc main", now: 0)
+        var t = Tracking(root: 100, expect: expect, label: "svc", now: 0)
         #expect(t.stopped(100, .signal(trap), now: 0) == [.setOptions(100), .resume(100, signal: 0, syscalls: false)])
         return t
     }
@@ -120,7 +120,7 @@ import Testing
         _ = t.stopped(101, .syscallEntry(.eventLoop), now: 0)
         // Worker 102 forks before our SIGSTOP reaches it.
         let a = t.stopped(102, .forked(child: 104, clone: false), now: 0)
-        #expect(a == [.log(.info, "svc main process (102) forked process (104)"), .detach(102, signal: 0), .continueProcess(102)])
+        #expect(a == [.log(.info, "svc: process (102) forked process (104)"), .detach(102, signal: 0), .continueProcess(102)])
         #expect(t.phase == .detaching)
         #expect(t.stopped(104, .signal(stop), now: 0) == [.detach(104, signal: 0)])
         #expect(t.phase == .done)
