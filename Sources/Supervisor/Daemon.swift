@@ -191,6 +191,9 @@ public final class Daemon {
                 return .spawnFailed(spawn: request.id, reason: error.description)
             }
         }
+        if request.process == .main, job.apparmorLoad != nil || job.apparmorSwitch != nil {
+            log.write(.warn, "\(label): the apparmor stanzas are not applied by this build; the job runs unconfined")
+        }
         let traced = request.process == .main && (job.expect == .fork || job.expect == .daemon)
         if !job.cgroups.isEmpty && containment.hierarchy == nil {
             log.write(.warn, "\(label): no cgroups; the cgroup stanza is ignored")

@@ -328,6 +328,13 @@ import Glibc
         #expect(d.daemonLog.contains("nouser main process failed to start: setuid to user 'no-such-user-x': no such user"))
     }
 
+    @Test func apparmorStanzasAreAcceptedButSaidToBeUnapplied() throws {
+        let d = try TestDaemon(jobs: ["confined": "apparmor switch /usr/sbin/cupsd\ntask\nexec /bin/true\n"])
+        defer { d.stop() }
+        #expect(try d.initctl("start", "confined").status == 0)
+        #expect(d.daemonLog.contains("confined: the apparmor stanzas are not applied by this build; the job runs unconfined"))
+    }
+
     @Test func aBrokenJobFileIsReportedAndTheOthersKeepWorking() throws {
         let d = try TestDaemon(jobs: ["good": "exec /bin/sleep 600\n"])
         defer { d.stop() }
