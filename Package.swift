@@ -78,7 +78,8 @@ let package = Package(
             swiftSettings: strict),
         // Small C daemons that fork (or do not) in every way `expect` must
         // cope with; the tracking tests run them as jobs.
-    ] + fixtures.map { Target.executableTarget(name: "fixture-\($0)", path: "Sources/Fixtures/\($0)") } + [
+        .target(name: "FixtureSupport", path: "Sources/Fixtures/support"),
+    ] + fixtures.map { Target.executableTarget(name: "fixture-\($0)", dependencies: ["FixtureSupport"], path: "Sources/Fixtures/\($0)") } + [
         .testTarget(
             name: "SupervisorTests",
             dependencies: ["Supervisor", "Platform"],

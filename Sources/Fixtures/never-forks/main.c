@@ -6,31 +6,7 @@
 #include <string.h>
 #include <signal.h>
 
-/* Writes `pid` to $FIXTURE_PIDFILE (atomically: a temporary file renamed). */
-static void write_pid(pid_t pid)
-{
-	const char *path = getenv("FIXTURE_PIDFILE");
-	char tmp[4096], text[32];
-	int fd, n;
-
-	if (!path)
-		return;
-	snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0)
-		return;
-	n = snprintf(text, sizeof text, "%d\n", (int)pid);
-	if (write(fd, text, n) != n) {}
-	close(fd);
-	rename(tmp, path);
-}
-
-/* The daemon's main loop: wait for signals until killed. */
-static void serve(void)
-{
-	for (;;)
-		pause();
-}
+#include "fixture.h"
 
 int main(void)
 {
