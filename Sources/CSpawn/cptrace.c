@@ -105,21 +105,31 @@ int cptrace_syscall_wait_kind(long nr)
 	}
 }
 
-long cptrace_blocked_syscall(pid_t pid)
+/* Reads /proc/PID/NAME into buf (NUL-terminated); the length, or -1. */
+static ssize_t read_proc(pid_t pid, const char *name, char *buf, size_t size)
 {
-	char path[64], buf[128];
+	char path[64];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof path, "/proc/%d/syscall", (int)pid);
+	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	n = read(fd, buf, sizeof buf - 1);
+	n = read(fd, buf, size - 1);
 	close(fd);
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
+	return n;
+}
+
+long cptrace_blocked_syscall(pid_t pid)
+{
+	char buf[128];
+
+	if (read_proc(pid, "syscall", buf, sizeof buf) < 0)
+		return -1;
 	if (buf[0] < '0' || buf[0] > '9')
 		return -1; /* "running", or "-1 ..." outside a system call */
 	return strtol(buf, NULL, 10);
@@ -127,20 +137,11 @@ long cptrace_blocked_syscall(pid_t pid)
 
 pid_t cptrace_thread_group(pid_t tid)
 {
-	char path[64], buf[512];
-	ssize_t n;
-	int fd;
+	char buf[512];
 	char *line;
 
-	snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (read_proc(tid, "status", buf, sizeof buf) < 0)
 		return -1;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
 	line = strstr(buf, "\nTgid:");
 	if (!line)
 		return -1;

@@ -10,23 +10,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-static void write_pid(pid_t pid)
-{
-	const char *path = getenv("FIXTURE_PIDFILE");
-	char tmp[4096], text[32];
-	int fd, n;
-
-	if (!path)
-		return;
-	snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0)
-		return;
-	n = snprintf(text, sizeof text, "%d\n", (int)pid);
-	if (write(fd, text, n) != n) {}
-	close(fd);
-	rename(tmp, path);
-}
+#include "fixture.h"
 
 /* Sends one sd_notify message. */
 static void notify(const char *text)
