@@ -86,22 +86,6 @@ public struct InstanceStatus: Hashable, Sendable, Codable {
         self.state = state
         self.processes = processes
     }
-
-    /// `job (instance) start/running, process 1234`, as initctl prints it
-    /// (the first line only).
-    public var line: String {
-        var out = job
-        if !instance.isEmpty { out += " (\(instance))" }
-        out += " \(goal.rawValue)/\(state.rawValue)"
-        if let first = processes.first {
-            if first.process == .main {
-                out += ", process \(first.pid)"
-            } else {
-                out += ", (\(first.process.rawValue)) process \(first.pid)"
-            }
-        }
-        return out
-    }
 }
 
 /// One live process of an instance.

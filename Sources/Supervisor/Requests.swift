@@ -266,7 +266,7 @@ extension Daemon {
     func instanceEnvironment(job: String, instance: String) -> [String]? {
         guard let def = engine.jobClass(job), let pattern = def.instance, pattern.hasPrefix("$") else { return nil }
         let variable = pattern.dropFirst().trimmingBraces()
-        guard isVariableName(variable) else { return nil }
+        guard Environment.isValidName(variable) else { return nil }
         return ["\(variable)=\(instance)"]
     }
 }
@@ -290,10 +290,6 @@ func isAssignment(_ s: String) -> Bool {
     return true
 }
 
-func isVariableName(_ s: some StringProtocol) -> Bool {
-    guard let f = s.first, f == "_" || f.isLetter else { return false }
-    return s.allSatisfy { $0 == "_" || $0.isLetter || $0.isNumber }
-}
 
 extension Substring {
     func trimmingBraces() -> Substring {

@@ -53,7 +53,7 @@ extension Daemon {
         var emitted = Set<String>()
         for n in names { emitted.formUnion(engine.jobClass(n)?.emits ?? []) }
         func emittedMatches(_ event: String) -> Bool {
-            emitted.contains(event) || emitted.contains { globMatches($0, event) }
+            emitted.contains(event) || emitted.contains { Glob.matches(pattern: $0, event) }
         }
         var out: [JSONValue] = []
         for name in (p.job.map { [$0] } ?? names) {
@@ -89,23 +89,4 @@ extension EventExpression {
         case .or(let l, let r): return "(\(l.bracketed) or \(r.bracketed))"
         }
     }
-}
-
-/// fnmatch(3)-style `*`, `?` and `[...]` for `emits` patterns.
-func globMatches(_ pattern: String, _ text: String) -> Bool {
-    let p = Array(pattern), t = Array(text)
-    func match(_ i: Int, _ j: Int) -> Bool {
-        if i == p.count { return j == t.count }
-        if p[i] == "*" { return (j...t.count).contains { match(i + 1, $0) } }
-        guard j < t.count else { return false }
-        if p[i] == "?" { return match(i + 1, j + 1) }
-        if p[i] == "[", let close = p[(i + 1)...].firstIndex(of: "]") {
-            var set = Array(p[(i + 1)..<close])
-            let negate = set.first == "!"
-            if negate { set.removeFirst() }
-            return (set.contains(t[j]) != negate) && match(close + 1, j + 1)
-        }
-        return p[i] == t[j] && match(i + 1, j + 1)
-    }
-    return match(0, 0)
 }

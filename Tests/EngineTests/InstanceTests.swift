@@ -61,7 +61,8 @@ import JobFile
     _ = h.request(.start, "svc")
     let (r4, e4) = h.request(.status, "svc")
     #expect(e4.reply(r4) == .ok(h.engine.status("svc")))
-    #expect(h.engine.status("svc")?.line == "svc start/running, process \(h.pid("svc")!)")
+    #expect(h.engine.status("svc") == InstanceStatus(job: "svc", instance: "", goal: .start, state: .running,
+                                                      processes: [ProcessEntry(process: .main, pid: h.pid("svc")!)]))
 }
 
 @Test func stopRequestSelectsTheInstanceByItsVariables() {
