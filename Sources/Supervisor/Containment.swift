@@ -260,14 +260,18 @@ extension Daemon {
     }
 
     /// `initctl status`: the instance's processes, plus every other process
-    /// in its group (as `job` processes), plus its sd_notify `STATUS=`.
+    /// in its group or started by a script being followed (as `job`
+    /// processes), plus its sd_notify `STATUS=`.
     func statusWithGroup(_ s: EngineInstanceStatus) -> Control.InstanceStatus {
         var status = controlStatus(s)
         let listed = Set(s.processes.map(\.pid))
-        for pid in containment.processes(job: s.job, instance: s.instance) where !listed.contains(pid) {
+        let key = Containment.key(job: s.job, instance: s.instance)
+        var extra = containment.processes(job: s.job, instance: s.instance)
+        for pid in scriptProcesses(instanceKey: key) where !extra.contains(pid) { extra.append(pid) }
+        for pid in extra where !listed.contains(pid) {
             status.processes.append(ProcessStatus(kind: "job", pid: pid))
         }
-        status.statusText = notifyStatus[Containment.key(job: s.job, instance: s.instance)]
+        status.statusText = notifyStatus[key]
         return status
     }
 }

@@ -194,7 +194,9 @@ public final class Daemon {
         if request.process == .main, job.apparmorLoad != nil || job.apparmorSwitch != nil {
             log.write(.warn, "\(label): the apparmor stanzas are not applied by this build; the job runs unconfined")
         }
-        let traced = request.process == .main && (job.expect == .fork || job.expect == .daemon)
+        // expect fork|daemon: the main process is tracked until its daemon
+        // is found, and every lifecycle script is followed while it runs.
+        let traced = job.expect == .fork || job.expect == .daemon
         if !job.cgroups.isEmpty && containment.hierarchy == nil {
             log.write(.warn, "\(label): no cgroups; the cgroup stanza is ignored")
         }
@@ -229,7 +231,14 @@ public final class Daemon {
             }
             if request.process == .main && job.expect == .stop { expectStop.insert(pid) }
             if notifyAddress != nil { notifyMainSpawned(job: request.job, instance: request.instance, pid: pid) }
-            if traced { beginTracking(root: pid, expect: job.expect, label: label) }
+            if traced {
+                let key = Containment.key(job: request.job, instance: request.instance)
+                if request.process == .main {
+                    beginTracking(root: pid, expect: job.expect, label: label, instanceKey: key)
+                } else {
+                    beginFollowing(script: pid, kind: request.process, label: label, instanceKey: key)
+                }
+            }
             return .processSpawned(spawn: request.id, pid: pid)
         } catch {
             if let pty {

@@ -44,7 +44,25 @@ import Platform
 /// is swallowed at the detach (a SIGCONT follows when another stop came
 /// first, so our SIGSTOP cannot stop the process later). Tracing costs
 /// nothing after that.
+///
+/// The same machine follows the lifecycle scripts of those jobs
+/// (`Purpose.followScript`): every fork, clone, exec and exit of the
+/// script's process and of everything it starts, without system-call
+/// stops and without deciding anything. While the script runs its
+/// processes are known (`liveProcesses`: `initctl status` lists them, and
+/// a signal to the script reaches all of them, even one that left its
+/// process group). When the script's own process is reaped the tracker
+/// names the processes it left running (`scriptEnded(left:)`) and detaches
+/// them all: the instance's cgroup still holds them.
 struct Tracking {
+    /// What the tracker is for.
+    enum Purpose: Equatable {
+        /// Find the daemon of an `expect fork` or `expect daemon` main process.
+        case findDaemon(Expect)
+        /// Follow a lifecycle script (named as in the job file: `pre-start`...) until it ends.
+        case followScript(String)
+    }
+
     /// `expect fork` (the daemon is the first fork's child) or `expect
     /// daemon` (the second's).
     enum Expect: Equatable {
@@ -99,15 +117,21 @@ struct Tracking {
         /// Every process ended before a daemon was found: the main process
         /// ended with this wait status.
         case ended(rawStatus: Int32)
+        /// A followed script's own process was reaped; these processes it
+        /// started were still alive (and are being detached).
+        case scriptEnded(left: [Int32])
     }
 
     static let idleNanoseconds: Int64 = 1_000_000_000
     static let giveUpNanoseconds: Int64 = 10_000_000_000
 
     let root: Int32
-    let expect: Expect
+    let purpose: Purpose
     /// `job (instance)`, for the log.
     let label: String
+    /// The instance's key (`Containment.key`), so the shell can list a
+    /// script's processes under its instance.
+    let instanceKey: String
     private(set) var tasks: [Int32: Task]
     private(set) var phase: Phase = .tracing
     private(set) var finalPid: Int32?
@@ -120,17 +144,37 @@ struct Tracking {
     /// The task whose stop is being answered, if any.
     private var current: Int32?
 
-    init(root: Int32, expect: Expect, label: String, now: Int64) {
+    /// Tracks the main process `root` of an `expect fork|daemon` job.
+    init(root: Int32, expect: Expect, label: String, instanceKey: String = "", now: Int64) {
+        self.init(root: root, purpose: .findDaemon(expect), label: label, instanceKey: instanceKey, now: now)
+    }
+
+    /// Follows the lifecycle script `root` (`kind` as the job file names it).
+    init(script root: Int32, kind: String, label: String, instanceKey: String = "", now: Int64) {
+        self.init(root: root, purpose: .followScript(kind), label: label, instanceKey: instanceKey, now: now)
+    }
+
+    private init(root: Int32, purpose: Purpose, label: String, instanceKey: String, now: Int64) {
         self.root = root
-        self.expect = expect
+        self.purpose = purpose
         self.label = label
+        self.instanceKey = instanceKey
         self.tasks = [root: Task(parent: nil, depth: 0, thread: false, process: root, started: true)]
         self.startedAt = now
         self.lastActivity = now
     }
 
-    /// When the shell should sample and call `idle`, while tracing.
-    var nextTick: Int64? { phase == .tracing ? lastActivity + Tracking.idleNanoseconds : nil }
+    /// The `expect` mode whose daemon is sought; nil when following a script.
+    var expect: Expect? {
+        if case .findDaemon(let e) = purpose { return e }
+        return nil
+    }
+
+    /// Following a lifecycle script rather than finding a daemon.
+    var followsScript: Bool { expect == nil }
+
+    /// When the shell should sample and call `idle`, while finding a daemon.
+    var nextTick: Int64? { phase == .tracing && !followsScript ? lastActivity + Tracking.idleNanoseconds : nil }
 
     /// Whether `pid` is one of this job's tasks that is still of interest.
     func owns(_ pid: Int32) -> Bool {
@@ -201,7 +245,11 @@ struct Tracking {
         if tasks[pid]!.alive { lastStatus = rawStatus }
         tasks[pid]!.alive = false
         tasks[pid]!.gone = true
-        if phase == .tracing { evaluate() }
+        if phase == .tracing && followsScript && pid == root {
+            scriptEnded()
+        } else if phase == .tracing {
+            evaluate()
+        }
         finishIfDone()
         return out
     }
@@ -211,7 +259,7 @@ struct Tracking {
     /// documentation says, or not yet.
     mutating func idle(blocked: [Int32: SyscallWait], now: Int64) -> [Action] {
         out = []
-        guard phase == .tracing else { return [] }
+        guard phase == .tracing, let expect else { return [] }
         let tops = self.tops()
         if tops.count == 1, let p = tops.first, let task = tasks[p], let b = blocked[p], b != .none,
            !hasLiveChildren(p) || task.depth >= expect.forks {
@@ -261,6 +309,7 @@ struct Tracking {
 
     /// Looks at the tops after a change; decides when one is clearly the daemon.
     private mutating func evaluate() {
+        guard let expect else { return }
         let live = tasks.values.contains { $0.alive && !$0.thread }
         if !live {
             phase = .detaching
@@ -293,6 +342,25 @@ struct Tracking {
         if !others.isEmpty {
             out.append(.log(.info, "\(label): besides the daemon (\(pid)) the job runs \(others.map { "(\($0))" }.joined(separator: " "))"))
         }
+        detachAll(except: stopped)
+    }
+
+    /// A followed script's own process is gone: name what it left running
+    /// and start detaching everything.
+    private mutating func scriptEnded() {
+        guard case .followScript(let kind) = purpose else { return }
+        phase = .detaching
+        let left = liveProcesses
+        out.append(.scriptEnded(left: left))
+        if !left.isEmpty {
+            out.append(.log(.message, "\(label) \(kind) process (\(root)) ended but left processes running: \(left.map { "(\($0))" }.joined(separator: " "))"))
+        }
+        detachAll(except: nil)
+    }
+
+    /// Asks every running task to stop, to be detached at that stop; `stopped`
+    /// (the task whose stop is being answered, if any) is detached by `answer`.
+    private mutating func detachAll(except stopped: Int32?) {
         for (p, t) in tasks where p != stopped && !t.gone && !t.detached && t.alive && t.started && !t.interrupted {
             tasks[p]!.interrupted = true
             out.append(.interrupt(p))
@@ -320,9 +388,9 @@ struct Tracking {
     }
 
     /// Forked processes are followed through their system calls; the main
-    /// process and threads are not.
+    /// process, threads and every process of a script are not.
     private func wantsSyscalls(_ pid: Int32) -> Bool {
-        guard let t = tasks[pid], t.alive, !t.thread else { return false }
+        guard !followsScript, let t = tasks[pid], t.alive, !t.thread else { return false }
         return t.depth > 0
     }
 

@@ -12,16 +12,32 @@ import Platform
 /// root, finalPid:)` or, when every process ended first, the main process's
 /// exit with the last status.
 ///
+/// The lifecycle scripts of those jobs are followed too (`beginFollowing`):
+/// there the engine hears the script's exit as usual; the tracker only
+/// knows its processes while it runs and names those it leaves behind.
+///
 /// Processes a job forks are this daemon's children only when it is PID 1
 /// or a child subreaper (user mode): only then is the exit of a detached
 /// daemon reported here at all. The tracker itself does not depend on it
 /// (the tracer hears of every exit), but supervision after detaching does.
 extension Daemon {
     /// Starts tracking a main process spawned with `traceMe` (stopped at its exec).
-    func beginTracking(root: Int32, expect: ExpectMode, label: String) {
+    func beginTracking(root: Int32, expect: ExpectMode, label: String, instanceKey: String) {
         let mode: Tracking.Expect = expect == .daemon ? .daemon : .fork
-        trackers[root] = Tracking(root: root, expect: mode, label: label, now: monotonicNanoseconds())
+        trackers[root] = Tracking(root: root, expect: mode, label: label, instanceKey: instanceKey, now: monotonicNanoseconds())
         armEarliestTimer()
+    }
+
+    /// Starts following a lifecycle script spawned with `traceMe` (stopped at its exec).
+    func beginFollowing(script root: Int32, kind: ProcessKind, label: String, instanceKey: String) {
+        trackers[root] = Tracking(script: root, kind: kind.rawValue, label: label, instanceKey: instanceKey, now: monotonicNanoseconds())
+    }
+
+    /// The live processes of an instance's followed scripts, other than the
+    /// scripts' own processes (for `initctl status`).
+    func scriptProcesses(instanceKey: String) -> [Int32] {
+        trackers.values.filter { $0.followsScript && $0.phase == .tracing && $0.instanceKey == instanceKey }
+            .flatMap { t in t.liveProcesses.filter { $0 != t.root } }.sorted()
     }
 
     /// The tracker following `pid`, by its root.
@@ -58,8 +74,11 @@ extension Daemon {
             }
             return true
         case .exited, .signaled:
+            let script = trackers[root]!.followsScript
             carryOut(trackers[root]!.exited(child.pid, rawStatus: child.status.rawStatus, now: now), root: root)
-            return tracing
+            // A script's own exit is the engine's; the exits of what it
+            // started are not. A daemon's are the tracker's while tracing.
+            return script ? child.pid != root : tracing
         case .continued:
             return true
         }
@@ -90,6 +109,8 @@ extension Daemon {
                 inputs.append(.mainProcessReady(pid: root, finalPid: finalPid))
             case .ended(let raw):
                 inputs.append(.processExited(pid: root, status: ProcessExit(rawStatus: raw)))
+            case .scriptEnded:
+                break  // the tracker logged what was left; the reaper tells the engine
             }
         }
         if trackers[root]?.phase == .done { trackers[root] = nil }
@@ -97,8 +118,9 @@ extension Daemon {
         for input in inputs { feed(input) }
     }
 
-    /// The engine signals a main process still being tracked: every live
-    /// process of the job gets the signal (the daemon-to-be among them).
+    /// The engine signals a main process still being tracked, or a script
+    /// being followed: every live process of it gets the signal (the
+    /// daemon-to-be among them, and any that left the process group).
     func signalTracked(_ root: Int32, _ signal: Int32) -> Bool {
         guard let t = trackers[root], t.phase == .tracing else { return false }
         for pid in t.liveProcesses { _ = Process.signalOne(pid, signal) }

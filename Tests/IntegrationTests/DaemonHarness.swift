@@ -188,8 +188,20 @@ func eventually(timeout: Double, _ condition: () -> Bool) -> Bool {
     return condition()
 }
 
-/// Runs any program to completion, capturing its output.
-func runProgram(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> RunResult {
+/// Set once a program `runProgram` started has ended, so its watchdog
+/// never signals a pid that may have been reused.
+private final class Ended: @unchecked Sendable {
+    private let lock = NSLock()
+    private var ended = false
+    func mark() { lock.withLock { ended = true } }
+    /// Runs `body` unless the program has ended.
+    func ifRunning(_ body: () -> Void) { lock.withLock { if !ended { body() } } }
+}
+
+/// Runs any program to completion, capturing its output. A program still
+/// running after `timeout` seconds is killed, so that a hung daemon fails
+/// the test instead of hanging the run.
+func runProgram(_ path: String, _ arguments: [String], environment: [String: String]? = nil, timeout: Double = 60) throws -> RunResult {
     let process = Foundation.Process()
     process.executableURL = URL(fileURLWithPath: path)
     process.arguments = arguments
@@ -199,9 +211,15 @@ func runProgram(_ path: String, _ arguments: [String], environment: [String: Str
     process.standardError = err
     process.standardInput = FileHandle.nullDevice
     try process.run()
+    let pid = process.processIdentifier
+    let ended = Ended()
+    DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
+        ended.ifRunning { kill(pid, SIGKILL) }
+    }
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
+    ended.mark()
     return RunResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
                      stderr: String(decoding: errData, as: UTF8.self))
 }

@@ -117,6 +117,85 @@ struct ForkTracking {
     }
 }
 
+/// The lifecycle scripts of `expect fork|daemon` jobs are followed with
+/// ptrace too. Without cgroups (so that nothing but the tracker can know)
+/// `status` lists what a running script started, even a process that left
+/// its process group, and the processes a script leaves running are named.
+@Suite(.serialized, .enabled(if: canTrace, "ptrace of children is not allowed here (Yama ptrace_scope)"))
+struct ScriptFollowing {
+    @Test func aScriptsProcessesAreListedAndWhatItLeavesRunningIsNamed() throws {
+        let d = try TestDaemon(arguments: ["--no-cgroups", "--verbose"])
+        defer { d.stop() }
+        let out = d.out.path
+        #expect(mkfifo(out + "/go", 0o600) == 0)
+        try d.job("svc", """
+            expect fork
+            env FIXTURE_PIDFILE=\(out)/pid
+            pre-start script
+                setsid sh -c 'echo $$ > \(out)/left.tmp; mv \(out)/left.tmp \(out)/left; exec sleep 600' &
+                while [ ! -e \(out)/left ]; do sleep 0.05; done
+            end script
+            post-start script
+                setsid sh -c 'echo $$ > \(out)/helper.tmp; mv \(out)/helper.tmp \(out)/helper; exec sleep 600' &
+                read line < \(out)/go
+            end script
+            exec \(binDirectory.appendingPathComponent("fixture-fork-once").path)
+            """)
+        _ = try d.initctl("reload-configuration")
+        #expect(try d.initctl("start", "--no-wait", "svc").status == 0)
+
+        #expect(eventually(timeout: 5) { Int32(d.output("left").trimmingCharacters(in: .whitespacesAndNewlines)) != nil })
+        let left = try #require(Int32(d.output("left").trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(eventually(timeout: 5) { d.daemonLog.contains("svc pre-start process (") && d.daemonLog.contains(") ended but left processes running: (\(left))\n") }, "\(d.daemonLog)")
+        #expect(d.daemonLog.contains(") forked process (\(left))\n"), "forks inside the script are followed: \(d.daemonLog)")
+        #expect(isAlive(left), "a script's leftover runs on (as in Upstart); the cgroup, where there is one, stops it with the job")
+
+        // The post-start script waits on the fifo; its helper left the process group.
+        #expect(eventually(timeout: 5) { Int32(d.output("helper").trimmingCharacters(in: .whitespacesAndNewlines)) != nil })
+        let helper = try #require(Int32(d.output("helper").trimmingCharacters(in: .whitespacesAndNewlines)))
+        var status = ""
+        #expect(eventually(timeout: 5) {
+            status = (try? d.initctl("status", "svc").stdout) ?? ""
+            return status.contains("\tjob process \(helper)\n")
+        }, "\(status)\n\(d.daemonLog)")
+        #expect(status.hasPrefix("svc start/post-start, process "), "\(status)")
+        #expect(status.contains("\tpost-start process "), "\(status)")
+        #expect(!status.contains("\tjob process \(left)\n"), "the pre-start's leftover is detached and no longer listed: \(status)")
+
+        // Let the post-start script end: its helper is named, the job runs.
+        let fifo = try #require(FileHandle(forWritingAtPath: out + "/go"))
+        fifo.write("go\n".data(using: .utf8)!)
+        try fifo.close()
+        #expect(eventually(timeout: 5) { d.daemonLog.contains(") ended but left processes running: (\(helper))\n") }, "\(d.daemonLog)")
+        #expect(eventually(timeout: 5) { (try? d.initctl("status", "svc").stdout)?.hasPrefix("svc start/running, process ") == true })
+        let running = try d.initctl("status", "svc").stdout
+        #expect(!running.contains("\tjob process "), "nothing is followed once the scripts ended: \(running)")
+        #expect(try d.initctl("stop", "svc").status == 0)
+        kill(left, SIGKILL)
+        kill(helper, SIGKILL)
+    }
+
+    @Test func aFollowedScriptsFailureStillFailsTheJob() throws {
+        let d = try TestDaemon()
+        defer { d.stop() }
+        try d.job("svc", """
+            expect daemon
+            pre-start script
+                sh -c 'exit 0'
+                exit 7
+            end script
+            exec \(binDirectory.appendingPathComponent("fixture-fork-twice").path)
+            """)
+        _ = try d.initctl("reload-configuration")
+        let r = try d.initctl("start", "svc")
+        #expect(r.status == 1, "\(r.stdout) \(r.stderr)")
+        #expect(d.daemonLog.contains("svc pre-start process (") && d.daemonLog.contains(") terminated with status 7"), "\(d.daemonLog)")
+        #expect(!d.daemonLog.contains("left processes running"), "\(d.daemonLog)")
+        #expect(try d.initctl("status", "svc").stdout == "svc stop/waiting\n")
+        #expect(jobProcesses(d).isEmpty, "left behind: \(jobProcesses(d))")
+    }
+}
+
 /// Whether cgroups can be made here (root, and a cgroup file system).
 let cgroupsUsable: Bool = isRoot && (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8))?.contains(" cgroup") == true
 

@@ -176,6 +176,83 @@ import Testing
     }
 }
 
+/// The tracker following a lifecycle script: every process known while
+/// the script runs, nothing decided, what it leaves behind named and
+/// detached when its own process is reaped.
+@Suite struct ScriptFollowing {
+    let trap = SignalNumber.trap
+    let stop = SignalNumber.stop
+
+    /// A tracker of pre-start script 200, past its exec stop.
+    func started() -> Tracking {
+        var t = Tracking(script: 200, kind: "pre-start", label: "svc", instanceKey: "svc", now: 0)
+        #expect(t.stopped(200, .signal(trap), now: 0) == [.setOptions(200), .resume(200, signal: 0, syscalls: false)])
+        return t
+    }
+
+    @Test func aScriptsProcessesAreFollowedWithoutSystemCallStops() {
+        var t = started()
+        #expect(t.stopped(200, .forked(child: 201, clone: false), now: 0).contains(.resume(200, signal: 0, syscalls: false)))
+        #expect(t.stopped(201, .signal(stop), now: 0) == [.resume(201, signal: 0, syscalls: false)])
+        #expect(t.stopped(201, .execed, now: 0).contains(.resume(201, signal: 0, syscalls: false)))
+        #expect(t.liveProcesses == [200, 201])
+        #expect(t.followsScript && t.expect == nil)
+        #expect(t.nextTick == nil, "a script is never sampled for a daemon")
+    }
+
+    @Test func aScriptIsNeverTakenForADaemonWhateverItsProcessesDo() {
+        var t = started()
+        _ = t.stopped(200, .forked(child: 201, clone: false), now: 0)
+        _ = t.stopped(201, .signal(stop), now: 0)
+        _ = t.stopped(201, .forked(child: 202, clone: false), now: 0)
+        _ = t.stopped(202, .signal(stop), now: 0)
+        _ = t.stopped(201, .exiting(rawStatus: 0), now: 0)
+        _ = t.exited(201, rawStatus: 0, now: 0)
+        let a = t.stopped(202, .syscallEntry(.eventLoop), now: 0)
+        #expect(!a.contains { if case .ready = $0 { true } else { false } })
+        #expect(t.idle(blocked: [200: .sleep, 202: .eventLoop], now: Tracking.giveUpNanoseconds) == [])
+        #expect(t.phase == .tracing && t.finalPid == nil)
+    }
+
+    @Test func aScriptThatLeavesNothingEndsQuietly() {
+        var t = started()
+        _ = t.stopped(200, .forked(child: 201, clone: false), now: 0)
+        _ = t.stopped(201, .signal(stop), now: 0)
+        _ = t.stopped(201, .exiting(rawStatus: 0), now: 0)
+        _ = t.exited(201, rawStatus: 0, now: 0)
+        #expect(t.phase == .tracing, "the script itself still runs")
+        #expect(t.stopped(200, .exiting(rawStatus: 0), now: 0) == [.resume(200, signal: 0, syscalls: false)])
+        #expect(t.exited(200, rawStatus: 0, now: 0) == [.scriptEnded(left: [])])
+        #expect(t.phase == .done)
+    }
+
+    @Test func whatAScriptLeftRunningIsNamedAndDetached() {
+        var t = started()
+        _ = t.stopped(200, .forked(child: 201, clone: false), now: 0)
+        _ = t.stopped(201, .signal(stop), now: 0)
+        _ = t.stopped(201, .forked(child: 202, clone: false), now: 0)
+        // 202's starting stop has not come yet when the script ends.
+        _ = t.stopped(200, .exiting(rawStatus: 0), now: 0)
+        let a = t.exited(200, rawStatus: 0, now: 0)
+        #expect(a == [.scriptEnded(left: [201, 202]),
+                      .log(.message, "svc pre-start process (200) ended but left processes running: (201) (202)"),
+                      .interrupt(201)])
+        #expect(t.phase == .detaching)
+        #expect(t.stopped(202, .signal(stop), now: 0) == [.detach(202, signal: 0)])
+        #expect(t.stopped(201, .signal(stop), now: 0) == [.detach(201, signal: 0)])
+        #expect(t.phase == .done)
+    }
+
+    @Test func theExitOfAProcessTheScriptStartedEndsNothing() {
+        var t = started()
+        _ = t.stopped(200, .forked(child: 201, clone: false), now: 0)
+        _ = t.stopped(201, .signal(stop), now: 0)
+        // Reaped without an exit stop (it was killed): still not the script's end.
+        #expect(t.exited(201, rawStatus: 9, now: 0) == [])
+        #expect(t.liveProcesses == [200] && t.phase == .tracing)
+    }
+}
+
 @Suite struct NotifyMessages {
     @Test func readyStatusAndMainPidAreRead() {
         let m = NotifyMessage("READY=1\nSTATUS=serving 3 clients\nMAINPID=4242\nWATCHDOG=1\n")
