@@ -60,7 +60,8 @@ let package = Package(
                 "Platform",
                 "Control",
             ],
-            swiftSettings: strict),
+            swiftSettings: strict,
+            linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
         .executableTarget(
             name: "Initctl",
             dependencies: [

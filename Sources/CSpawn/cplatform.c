@@ -1,6 +1,10 @@
 #define _GNU_SOURCE
 #include <sched.h>
 #include <stdlib.h>
+#include <sys/auxv.h>
+#if defined(__GLIBC__)
+#include <nss.h>
+#endif
 #include <string.h>
 #include <sys/resource.h>
 
@@ -33,4 +37,25 @@ int cplatform_rlimit_resource(const char *name)
 		if (strcmp(table[i].name, name) == 0)
 			return table[i].resource;
 	return -1;
+}
+
+/*
+ * A statically linked glibc cannot safely load NSS modules: it dlopens the
+ * shared libnss_*.so, which brings a second libc into the process (in a test
+ * here, getgrouplist in a static program with "group: files systemd" in
+ * nsswitch.conf crashed inside libnss_systemd). glibc 2.34 and later have
+ * the "files" service built in, so a static daemon looks users and groups up
+ * in /etc/passwd and /etc/group only, as a static busybox or toybox init does.
+ * Without a program interpreter (AT_BASE is 0) the process is static.
+ */
+int cplatform_user_database_files_only(void)
+{
+	if (getauxval(AT_BASE) != 0)
+		return 0;
+#if defined(__GLIBC__)
+	__nss_configure_lookup("passwd", "files");
+	__nss_configure_lookup("group", "files");
+	__nss_configure_lookup("initgroups", "files");
+#endif
+	return 1;
 }

@@ -47,9 +47,9 @@ public struct ClassEntry: Hashable, Sendable {
     var startOn: OperatorState?
     /// A newer definition, taking over when the last instance stops.
     public internal(set) var replacement: ClassDefinition?
+    public internal(set) var instances: [String] = []
     /// The job file is gone: no new instances; dropped when none is left.
     public internal(set) var removed: Bool = false
-    public internal(set) var instances: [String] = []
     /// For a job with `while`: the condition's value when last evaluated.
     public internal(set) var whileHolds: Bool = false
 

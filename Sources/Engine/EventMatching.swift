@@ -60,9 +60,13 @@ public final class CompiledExpression: Hashable, Sendable {
             }
         }
         self.matches = matches
-        self.nodes = nodes
+        // The common single match shares one node array instead of
+        // allocating its own.
+        self.nodes = nodes == CompiledExpression.singleLeaf ? CompiledExpression.singleLeaf : nodes
         self.isSingleMatch = nodes.count == 1
     }
+
+    private static let singleLeaf: [Node] = [.leaf(0)]
 
     /// The value of every node, given which leaves hold an event.
     func values(_ state: OperatorState) -> [Bool] {
@@ -112,8 +116,13 @@ public struct OperatorState: Hashable, Sendable, Codable {
     public var held: [EventID?]
 
     public init(leaves: Int) {
-        held = [EventID?](repeating: nil, count: leaves)
+        // Small states start as one of a few shared arrays (copied on the
+        // first write), so a class whose expression holds nothing yet
+        // allocates nothing for it.
+        held = leaves < OperatorState.empty.count ? OperatorState.empty[leaves] : [EventID?](repeating: nil, count: leaves)
     }
+
+    private static let empty: [[EventID?]] = (0..<8).map { [EventID?](repeating: nil, count: $0) }
 
     public var isEmpty: Bool { held.allSatisfy { $0 == nil } }
 }

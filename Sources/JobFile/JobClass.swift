@@ -5,70 +5,171 @@
 /// Upstart 1.13 gives it when the stanza is absent, so two files that say the
 /// same thing in different words parse to equal values.
 public struct JobClass: Hashable, Sendable {
+    // The stanzas nearly every job file uses are stored inline; the rest
+    // live in one shared, copy-on-write box (`RareStanzas`), so a loaded
+    // class costs a few dozen bytes for the stanzas it does not use instead
+    // of several hundred. Every field keeps its name, type and default: the
+    // boxed ones are computed properties that forward to the box.
+
     /// The job's name: its path relative to the configuration directory,
     /// without the `.conf` suffix (`net/apache` for `/etc/init/net/apache.conf`).
     public var name: String
 
     // MARK: Documentation stanzas
     public var description: String?
-    public var author: String?
-    public var version: String?
-    public var usage: String?
-    /// `emits`: event names (globs allowed) this job says it emits. Accumulates.
-    public var emits: [String] = []
 
     // MARK: Events and conditions
     /// `start on`; nil when absent or cleared by a later `manual`.
     public var startOn: EventExpression?
     /// `stop on`; nil when absent.
     public var stopOn: EventExpression?
-    /// `while`: a Daybreak stanza. The job runs exactly while this holds.
-    public var whileCondition: StateExpression?
 
     // MARK: Instances, tasks, respawning
-    /// `instance NAME`: the pattern (with `$VAR` references) naming instances.
-    public var instance: String?
     public var task: Bool = false
     public var respawn: Bool = false
-    public var respawnLimit: RespawnLimit = .default
-    /// `normal exit`: statuses and signals that are not failures. Accumulates.
-    public var normalExit: [ExitCondition] = []
-
-    // MARK: Processes
-    public var main: ProcessSpec?
-    public var preStart: ProcessSpec?
-    public var postStart: ProcessSpec?
-    public var preStop: ProcessSpec?
-    public var postStop: ProcessSpec?
 
     // MARK: Process environment
     public var console: ConsoleMode = .log
+    public var expect: ExpectMode = .none
+
+    // MARK: Processes
+    public var main: ProcessSpec?
+
     /// `env`: in order of first definition; a later `env` of the same name
     /// replaces the value in place.
     public var env: [EnvVariable] = []
+
+    /// Every other stanza. Shared by all jobs that use none of them.
+    private var rare: RareStanzasBox = RareStanzasBox.defaults
+
+    /// Makes `rare` this value's own before a write (copy on write).
+    private mutating func uniqueRare() -> RareStanzasBox {
+        if !isKnownUniquelyReferenced(&rare) { rare = RareStanzasBox(rare.stanzas) }
+        return rare
+    }
+
+    public var author: String? {
+        get { rare.stanzas.author }
+        _modify { yield &uniqueRare().stanzas.author }
+    }
+    public var version: String? {
+        get { rare.stanzas.version }
+        _modify { yield &uniqueRare().stanzas.version }
+    }
+    public var usage: String? {
+        get { rare.stanzas.usage }
+        _modify { yield &uniqueRare().stanzas.usage }
+    }
+    /// `emits`: event names (globs allowed) this job says it emits. Accumulates.
+    public var emits: [String] {
+        get { rare.stanzas.emits }
+        _modify { yield &uniqueRare().stanzas.emits }
+    }
+    /// `while`: a Daybreak stanza. The job runs exactly while this holds.
+    public var whileCondition: StateExpression? {
+        get { rare.stanzas.whileCondition }
+        _modify { yield &uniqueRare().stanzas.whileCondition }
+    }
+    /// `instance NAME`: the pattern (with `$VAR` references) naming instances.
+    public var instance: String? {
+        get { rare.stanzas.instance }
+        _modify { yield &uniqueRare().stanzas.instance }
+    }
+    public var respawnLimit: RespawnLimit {
+        get { rare.stanzas.respawnLimit }
+        _modify { yield &uniqueRare().stanzas.respawnLimit }
+    }
+    /// `normal exit`: statuses and signals that are not failures. Accumulates.
+    public var normalExit: [ExitCondition] {
+        get { rare.stanzas.normalExit }
+        _modify { yield &uniqueRare().stanzas.normalExit }
+    }
+    public var preStart: ProcessSpec? {
+        get { rare.stanzas.preStart }
+        _modify { yield &uniqueRare().stanzas.preStart }
+    }
+    public var postStart: ProcessSpec? {
+        get { rare.stanzas.postStart }
+        _modify { yield &uniqueRare().stanzas.postStart }
+    }
+    public var preStop: ProcessSpec? {
+        get { rare.stanzas.preStop }
+        _modify { yield &uniqueRare().stanzas.preStop }
+    }
+    public var postStop: ProcessSpec? {
+        get { rare.stanzas.postStop }
+        _modify { yield &uniqueRare().stanzas.postStop }
+    }
     /// `export`: variable names copied into this job's events. Accumulates.
-    public var export: [String] = []
-    public var expect: ExpectMode = .none
-    public var killSignal: Signal = .term
+    public var export: [String] {
+        get { rare.stanzas.export }
+        _modify { yield &uniqueRare().stanzas.export }
+    }
+    public var killSignal: Signal {
+        get { rare.stanzas.killSignal }
+        _modify { yield &uniqueRare().stanzas.killSignal }
+    }
     /// `kill timeout`, seconds between the kill signal and SIGKILL.
-    public var killTimeout: Int = 5
-    public var reloadSignal: Signal = .hup
+    public var killTimeout: Int {
+        get { rare.stanzas.killTimeout }
+        _modify { yield &uniqueRare().stanzas.killTimeout }
+    }
+    public var reloadSignal: Signal {
+        get { rare.stanzas.reloadSignal }
+        _modify { yield &uniqueRare().stanzas.reloadSignal }
+    }
     /// `limit`: one entry per resource; a later `limit` of the same resource replaces it.
-    public var limits: [ResourceLimit] = []
-    public var nice: Int?
-    public var oomScore: OOMScore?
+    public var limits: [ResourceLimit] {
+        get { rare.stanzas.limits }
+        _modify { yield &uniqueRare().stanzas.limits }
+    }
+    public var nice: Int? {
+        get { rare.stanzas.nice }
+        _modify { yield &uniqueRare().stanzas.nice }
+    }
+    public var oomScore: OOMScore? {
+        get { rare.stanzas.oomScore }
+        _modify { yield &uniqueRare().stanzas.oomScore }
+    }
     /// `umask`, or nil for the default (022).
-    public var umask: Int?
-    public var chdir: String?
-    public var chroot: String?
-    public var setuid: String?
-    public var setgid: String?
-    public var apparmorLoad: String?
-    public var apparmorSwitch: String?
+    public var umask: Int? {
+        get { rare.stanzas.umask }
+        _modify { yield &uniqueRare().stanzas.umask }
+    }
+    public var chdir: String? {
+        get { rare.stanzas.chdir }
+        _modify { yield &uniqueRare().stanzas.chdir }
+    }
+    public var chroot: String? {
+        get { rare.stanzas.chroot }
+        _modify { yield &uniqueRare().stanzas.chroot }
+    }
+    public var setuid: String? {
+        get { rare.stanzas.setuid }
+        _modify { yield &uniqueRare().stanzas.setuid }
+    }
+    public var setgid: String? {
+        get { rare.stanzas.setgid }
+        _modify { yield &uniqueRare().stanzas.setgid }
+    }
+    public var apparmorLoad: String? {
+        get { rare.stanzas.apparmorLoad }
+        _modify { yield &uniqueRare().stanzas.apparmorLoad }
+    }
+    public var apparmorSwitch: String? {
+        get { rare.stanzas.apparmorSwitch }
+        _modify { yield &uniqueRare().stanzas.apparmorSwitch }
+    }
     /// `cgroup`: accumulates; an entry with the same controller, name and key replaces.
-    public var cgroups: [CgroupSetting] = []
+    public var cgroups: [CgroupSetting] {
+        get { rare.stanzas.cgroups }
+        _modify { yield &uniqueRare().stanzas.cgroups }
+    }
     /// `namespace`: the kinds of new namespace the job's processes get. Sorted, unique.
-    public var namespaces: [NamespaceKind] = []
+    public var namespaces: [NamespaceKind] {
+        get { rare.stanzas.namespaces }
+        _modify { yield &uniqueRare().stanzas.namespaces }
+    }
 
     public init(name: String) {
         self.name = name
@@ -94,6 +195,64 @@ public struct JobClass: Hashable, Sendable {
         case .preStop: preStop = spec
         case .postStop: postStop = spec
         }
+    }
+}
+
+/// The stanzas of a job class that most job files never use, with their
+/// Upstart defaults. `JobClass` keeps them in a `RareStanzasBox`.
+struct RareStanzas: Hashable, Sendable {
+    var author: String?
+    var version: String?
+    var usage: String?
+    var emits: [String] = []
+    var whileCondition: StateExpression?
+    var instance: String?
+    var respawnLimit: RespawnLimit = .default
+    var normalExit: [ExitCondition] = []
+    var preStart: ProcessSpec?
+    var postStart: ProcessSpec?
+    var preStop: ProcessSpec?
+    var postStop: ProcessSpec?
+    var export: [String] = []
+    var killSignal: Signal = .term
+    var killTimeout: Int = 5
+    var reloadSignal: Signal = .hup
+    var limits: [ResourceLimit] = []
+    var nice: Int?
+    var oomScore: OOMScore?
+    var umask: Int?
+    var chdir: String?
+    var chroot: String?
+    var setuid: String?
+    var setgid: String?
+    var apparmorLoad: String?
+    var apparmorSwitch: String?
+    var cgroups: [CgroupSetting] = []
+    var namespaces: [NamespaceKind] = []
+}
+
+/// The box `JobClass` keeps its rare stanzas in. Equality and hashing are
+/// by contents, so two jobs that say the same thing are equal whether or
+/// not they share a box. A box is written only while exactly one job holds
+/// it (`JobClass.uniqueRare`), and `defaults` never is, which is what makes
+/// the unchecked `Sendable` sound (the standard library's copy-on-write
+/// buffers rest on the same rule).
+final class RareStanzasBox: Hashable, @unchecked Sendable {
+    var stanzas: RareStanzas
+
+    init(_ stanzas: RareStanzas) {
+        self.stanzas = stanzas
+    }
+
+    /// Shared by every job that uses none of the rare stanzas.
+    static let defaults = RareStanzasBox(RareStanzas())
+
+    static func == (a: RareStanzasBox, b: RareStanzasBox) -> Bool {
+        a === b || a.stanzas == b.stanzas
+    }
+
+    func hash(into h: inout Hasher) {
+        h.combine(stanzas)
     }
 }
 

@@ -1,3 +1,4 @@
+import CSpawn
 import SystemPackage
 #if canImport(Glibc)
 import Glibc
@@ -9,7 +10,11 @@ import Musl
 /// from names before the fork (getpwnam and friends are not
 /// async-signal-safe, so the child cannot call them).
 ///
-/// Names are looked up in the daemon's own user database. Upstart looked
+/// Names are looked up in the daemon's own user database. A statically
+/// linked daemon (the release build) reads only /etc/passwd and /etc/group:
+/// static glibc cannot load NSS modules (LDAP, sssd, systemd) without
+/// risking a crash, so they are switched off before the first lookup.
+/// Upstart looked
 /// them up after `chroot`, in the new root's; a job with both `chroot` and
 /// `setuid` sees the host's users here.
 struct Credentials: Equatable {
@@ -24,6 +29,7 @@ struct Credentials: Equatable {
     /// user's (or, with only `setgid`, the daemon's own user's), as
     /// initgroups(3) would set them.
     static func resolve(user: String?, group: String?) throws(SpawnError) -> Credentials {
+        _ = staticUserDatabase
         var result = Credentials()
         var account: String?
         if let user {
@@ -54,6 +60,10 @@ struct Credentials: Equatable {
         }
         return result
     }
+
+    /// Whether lookups are limited to the files (a static build); set once,
+    /// before the first lookup.
+    static let staticUserDatabase: Bool = cplatform_user_database_files_only() != 0
 
     enum UserLookup {
         case found(uid_t, gid_t)

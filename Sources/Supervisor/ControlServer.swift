@@ -40,6 +40,10 @@ final class Client {
     func flush() -> FlushResult {
         while !outbox.isEmpty {
             switch UnixSocket.send(fd, outbox[...]) {
+            // A drained outbox gives its buffer back: one large reply (a
+            // `list` of many jobs) would otherwise stay allocated for as
+            // long as the connection stays open.
+            case .done(let n) where n == outbox.count: outbox = []
             case .done(let n): outbox.removeFirst(n)
             case .wouldBlock: return .pending
             case .closed, .failed: return .gone

@@ -22,18 +22,49 @@ struct JobSources {
     var directories: [String]
 
     /// The files that define a loaded job, and their stamps when read.
+    /// Kept small, as there is one a job: the directory's string is shared
+    /// by every job in it, the job file's path is relative to it (short
+    /// names fit inline in a `String`), and the rare override sits out of
+    /// line.
     struct Source: Equatable {
+        var directory: String
         var conf: String
+        var override: OverrideSource?
         var confStamp: FileStamp?
-        var override: String?
-        var overrideStamp: FileStamp?
     }
 
-    /// What was last read, by job name (broken jobs included, so that an
-    /// unchanged broken file is not reported again and again).
-    private var sources: [String: Source] = [:]
+    /// A job's `.override` file (its full path) and its stamp when read.
+    final class OverrideSource: Equatable {
+        let path: String
+        let stamp: FileStamp?
+
+        init(path: String) {
+            self.path = path
+            self.stamp = FileStamp(path: path)
+        }
+
+        static func == (a: OverrideSource, b: OverrideSource) -> Bool {
+            a.path == b.path && a.stamp == b.stamp
+        }
+    }
+
+    /// What was last read, sorted by job name (broken jobs included, so that
+    /// an unchanged broken file is not reported again and again). A sorted
+    /// array rather than a dictionary: a dictionary's buckets would cost
+    /// twice the entries.
+    private var sources: [(name: String, source: Source)] = []
     /// Jobs whose current files failed to parse.
     private var broken = Set<String>()
+
+    /// The last reading of job `name`, or nil.
+    private func lastSource(_ name: String) -> Source? {
+        var lo = 0, hi = sources.count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if sources[mid].name < name { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < sources.count && sources[lo].name == name ? sources[lo].source : nil
+    }
 
     init(directories: [String]) {
         self.directories = directories
@@ -60,10 +91,10 @@ struct JobSources {
             for entry in ConfEntry.entries(from: files) where seen[entry.name] == nil {
                 let confPath = dir + "/" + entry.conf
                 let overridePath = entry.override.map { dir + "/" + $0 }
-                let source = Source(conf: confPath, confStamp: FileStamp(path: confPath),
-                                    override: overridePath, overrideStamp: overridePath.flatMap(FileStamp.init(path:)))
+                let source = Source(directory: dir, conf: entry.conf,
+                                    override: overridePath.map(OverrideSource.init(path:)), confStamp: FileStamp(path: confPath))
                 seen[entry.name] = source
-                if sources[entry.name] == source {
+                if lastSource(entry.name) == source {
                     if broken.contains(entry.name) { nowBroken.insert(entry.name) }
                     continue
                 }
@@ -90,10 +121,10 @@ struct JobSources {
                 }
             }
         }
-        for name in sources.keys.sorted() where seen[name] == nil && current(name) != nil {
+        for (name, _) in sources where seen[name] == nil && current(name) != nil {
             inputs.append(.jobClassRemoved(name: name))
         }
-        sources = seen
+        sources = seen.sorted { $0.key < $1.key }.map { (name: $0.key, source: $0.value) }
         broken = nowBroken
         return (inputs, problems)
     }

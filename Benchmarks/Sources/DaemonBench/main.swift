@@ -1,7 +1,8 @@
 // The daemon benchmark (issue: the daemon and initctl).
 //
 // Usage: DaemonBench BINDIR  (BINDIR holds release builds of daybreak and
-// initctl, the daemon linked with --static-swift-stdlib as it ships).
+// initctl as they ship: built with --static-swift-stdlib, the daemon a
+// fully static executable, see Package.swift).
 // Benchmarks/run daemon builds them and runs this.
 //
 // Every figure is printed beside its floor from the same run:
@@ -98,7 +99,7 @@ func timed(_ body: () -> Void) -> UInt64 {
     return BenchSupport.monotonicNanoseconds() - start
 }
 
-print("Daemon benchmark: release daybreak (Swift runtime linked statically), user mode, console none")
+print("Daemon benchmark: release daybreak (a static executable), user mode, console none")
 print("")
 
 // Floors.

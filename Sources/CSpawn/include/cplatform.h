@@ -26,4 +26,9 @@ int cplatform_grantpt(int fd);
 int cplatform_unlockpt(int fd);
 int cplatform_ptsname_r(int fd, char *buf, size_t len);
 
+/* In a statically linked daemon (no program interpreter), restricts the
+ * user and group databases to /etc/passwd and /etc/group: static glibc
+ * cannot load NSS modules safely. Returns 1 when it did, 0 when dynamic. */
+int cplatform_user_database_files_only(void);
+
 #endif
