@@ -18,10 +18,13 @@ int cptrace_event_clone(void) { return PTRACE_EVENT_CLONE; }
 int cptrace_event_exec(void) { return PTRACE_EVENT_EXEC; }
 int cptrace_event_exit(void) { return PTRACE_EVENT_EXIT; }
 
-int cptrace_set_options(pid_t pid)
+int cptrace_set_options(pid_t pid, int exit_stops)
 {
 	long options = PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE
-		| PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT | PTRACE_O_TRACESYSGOOD;
+		| PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD;
+
+	if (exit_stops)
+		options |= PTRACE_O_TRACEEXIT;
 	return ptrace(PTRACE_SETOPTIONS, pid, NULL, (void *)options) < 0 ? -1 : 0;
 }
 

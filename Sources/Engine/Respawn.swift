@@ -6,7 +6,7 @@ extension JobClass {
     /// not respawn, or when listed: a respawning service is expected to run
     /// for ever, so even a clean exit makes it respawn.
     public func isNormalExit(_ status: ProcessExit) -> Bool {
-        for c in normalExit {
+        for c in self.normalExit {
             switch (c, status) {
             case (.status(let n), .exited(let s)) where Int32(truncatingIfNeeded: n) == s:
                 return true

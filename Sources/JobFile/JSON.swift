@@ -17,12 +17,12 @@ extension JobClass {
             processes.append((kind.rawValue, value))
         }
         let respawnLimitJSON: JSONValue
-        switch respawnLimit {
+        switch self.respawnLimit {
         case .unlimited: respawnLimitJSON = .string("unlimited")
         case .limit(let c, let i): respawnLimitJSON = .object([("count", .number(c)), ("interval", .number(i))])
         }
         let oom: JSONValue
-        switch oomScore {
+        switch self.oomScore {
         case .score(let n): oom = .number(n)
         case .never: oom = .string("never")
         case nil: oom = .null
@@ -30,18 +30,18 @@ extension JobClass {
         return .object([
             ("name", .string(name)),
             ("description", description.json),
-            ("author", author.json),
-            ("version", version.json),
-            ("usage", usage.json),
-            ("emits", .array(emits.map(JSONValue.string))),
+            ("author", self.author.json),
+            ("version", self.version.json),
+            ("usage", self.usage.json),
+            ("emits", .array(self.emits.map(JSONValue.string))),
             ("start_on", startOn?.json ?? .null),
             ("stop_on", stopOn?.json ?? .null),
-            ("while", whileCondition?.json ?? .null),
-            ("instance", instance.json),
+            ("while", self.whileCondition?.json ?? .null),
+            ("instance", self.instance.json),
             ("task", .bool(task)),
             ("respawn", .bool(respawn)),
             ("respawn_limit", respawnLimitJSON),
-            ("normal_exit", .array(normalExit.map {
+            ("normal_exit", .array(self.normalExit.map {
                 switch $0 {
                 case .status(let s): return .number(s)
                 case .signal(let s): return .string(s.fullName)
@@ -50,24 +50,24 @@ extension JobClass {
             ("processes", .object(processes)),
             ("console", .string(console.rawValue)),
             ("env", .array(env.map { .object([("name", .string($0.name)), ("value", $0.value.json)]) })),
-            ("export", .array(export.map(JSONValue.string))),
+            ("export", .array(self.export.map(JSONValue.string))),
             ("expect", .string(expect.rawValue)),
-            ("kill_signal", .string(killSignal.fullName)),
-            ("kill_timeout", .number(killTimeout)),
-            ("reload_signal", .string(reloadSignal.fullName)),
-            ("limits", .object(limits.map { ($0.resource.rawValue, .object([("soft", $0.soft.json), ("hard", $0.hard.json)])) })),
-            ("nice", nice.map(JSONValue.number) ?? .null),
+            ("kill_signal", .string(self.killSignal.fullName)),
+            ("kill_timeout", .number(self.killTimeout)),
+            ("reload_signal", .string(self.reloadSignal.fullName)),
+            ("limits", .object(self.limits.map { ($0.resource.rawValue, .object([("soft", $0.soft.json), ("hard", $0.hard.json)])) })),
+            ("nice", self.nice.map(JSONValue.number) ?? .null),
             ("oom_score", oom),
-            ("umask", .string(umaskText(umask ?? 0o022))),
-            ("chdir", chdir.json),
-            ("chroot", chroot.json),
-            ("setuid", setuid.json),
-            ("setgid", setgid.json),
-            ("apparmor", .object([("load", apparmorLoad.json), ("switch", apparmorSwitch.json)])),
-            ("cgroups", .array(cgroups.map {
+            ("umask", .string(umaskText(self.umask ?? 0o022))),
+            ("chdir", self.chdir.json),
+            ("chroot", self.chroot.json),
+            ("setuid", self.setuid.json),
+            ("setgid", self.setgid.json),
+            ("apparmor", .object([("load", self.apparmorLoad.json), ("switch", self.apparmorSwitch.json)])),
+            ("cgroups", .array(self.cgroups.map {
                 .object([("controller", .string($0.controller)), ("name", $0.name.json), ("key", $0.key.json), ("value", $0.value.json)])
             })),
-            ("namespaces", .array(namespaces.map { .string($0.rawValue) })),
+            ("namespaces", .array(self.namespaces.map { .string($0.rawValue) })),
         ])
     }
 }

@@ -4,12 +4,13 @@
 /// state; the engine creates instances from it. Every field has the default
 /// Upstart 1.13 gives it when the stanza is absent, so two files that say the
 /// same thing in different words parse to equal values.
+@dynamicMemberLookup
 public struct JobClass: Hashable, Sendable {
     // The stanzas nearly every job file uses are stored inline; the rest
     // live in one shared, copy-on-write box (`RareStanzas`), so a loaded
     // class costs a few dozen bytes for the stanzas it does not use instead
     // of several hundred. Every field keeps its name, type and default: the
-    // boxed ones are computed properties that forward to the box.
+    // boxed ones are reached through `subscript(dynamicMember:)`.
 
     /// The job's name: its path relative to the configuration directory,
     /// without the `.conf` suffix (`net/apache` for `/etc/init/net/apache.conf`).
@@ -48,127 +49,12 @@ public struct JobClass: Hashable, Sendable {
         return rare
     }
 
-    public var author: String? {
-        get { rare.stanzas.author }
-        _modify { yield &uniqueRare().stanzas.author }
-    }
-    public var version: String? {
-        get { rare.stanzas.version }
-        _modify { yield &uniqueRare().stanzas.version }
-    }
-    public var usage: String? {
-        get { rare.stanzas.usage }
-        _modify { yield &uniqueRare().stanzas.usage }
-    }
-    /// `emits`: event names (globs allowed) this job says it emits. Accumulates.
-    public var emits: [String] {
-        get { rare.stanzas.emits }
-        _modify { yield &uniqueRare().stanzas.emits }
-    }
-    /// `while`: a Daybreak stanza. The job runs exactly while this holds.
-    public var whileCondition: StateExpression? {
-        get { rare.stanzas.whileCondition }
-        _modify { yield &uniqueRare().stanzas.whileCondition }
-    }
-    /// `instance NAME`: the pattern (with `$VAR` references) naming instances.
-    public var instance: String? {
-        get { rare.stanzas.instance }
-        _modify { yield &uniqueRare().stanzas.instance }
-    }
-    public var respawnLimit: RespawnLimit {
-        get { rare.stanzas.respawnLimit }
-        _modify { yield &uniqueRare().stanzas.respawnLimit }
-    }
-    /// `normal exit`: statuses and signals that are not failures. Accumulates.
-    public var normalExit: [ExitCondition] {
-        get { rare.stanzas.normalExit }
-        _modify { yield &uniqueRare().stanzas.normalExit }
-    }
-    public var preStart: ProcessSpec? {
-        get { rare.stanzas.preStart }
-        _modify { yield &uniqueRare().stanzas.preStart }
-    }
-    public var postStart: ProcessSpec? {
-        get { rare.stanzas.postStart }
-        _modify { yield &uniqueRare().stanzas.postStart }
-    }
-    public var preStop: ProcessSpec? {
-        get { rare.stanzas.preStop }
-        _modify { yield &uniqueRare().stanzas.preStop }
-    }
-    public var postStop: ProcessSpec? {
-        get { rare.stanzas.postStop }
-        _modify { yield &uniqueRare().stanzas.postStop }
-    }
-    /// `export`: variable names copied into this job's events. Accumulates.
-    public var export: [String] {
-        get { rare.stanzas.export }
-        _modify { yield &uniqueRare().stanzas.export }
-    }
-    public var killSignal: Signal {
-        get { rare.stanzas.killSignal }
-        _modify { yield &uniqueRare().stanzas.killSignal }
-    }
-    /// `kill timeout`, seconds between the kill signal and SIGKILL.
-    public var killTimeout: Int {
-        get { rare.stanzas.killTimeout }
-        _modify { yield &uniqueRare().stanzas.killTimeout }
-    }
-    public var reloadSignal: Signal {
-        get { rare.stanzas.reloadSignal }
-        _modify { yield &uniqueRare().stanzas.reloadSignal }
-    }
-    /// `limit`: one entry per resource; a later `limit` of the same resource replaces it.
-    public var limits: [ResourceLimit] {
-        get { rare.stanzas.limits }
-        _modify { yield &uniqueRare().stanzas.limits }
-    }
-    public var nice: Int? {
-        get { rare.stanzas.nice }
-        _modify { yield &uniqueRare().stanzas.nice }
-    }
-    public var oomScore: OOMScore? {
-        get { rare.stanzas.oomScore }
-        _modify { yield &uniqueRare().stanzas.oomScore }
-    }
-    /// `umask`, or nil for the default (022).
-    public var umask: Int? {
-        get { rare.stanzas.umask }
-        _modify { yield &uniqueRare().stanzas.umask }
-    }
-    public var chdir: String? {
-        get { rare.stanzas.chdir }
-        _modify { yield &uniqueRare().stanzas.chdir }
-    }
-    public var chroot: String? {
-        get { rare.stanzas.chroot }
-        _modify { yield &uniqueRare().stanzas.chroot }
-    }
-    public var setuid: String? {
-        get { rare.stanzas.setuid }
-        _modify { yield &uniqueRare().stanzas.setuid }
-    }
-    public var setgid: String? {
-        get { rare.stanzas.setgid }
-        _modify { yield &uniqueRare().stanzas.setgid }
-    }
-    public var apparmorLoad: String? {
-        get { rare.stanzas.apparmorLoad }
-        _modify { yield &uniqueRare().stanzas.apparmorLoad }
-    }
-    public var apparmorSwitch: String? {
-        get { rare.stanzas.apparmorSwitch }
-        _modify { yield &uniqueRare().stanzas.apparmorSwitch }
-    }
-    /// `cgroup`: accumulates; an entry with the same controller, name and key replaces.
-    public var cgroups: [CgroupSetting] {
-        get { rare.stanzas.cgroups }
-        _modify { yield &uniqueRare().stanzas.cgroups }
-    }
-    /// `namespace`: the kinds of new namespace the job's processes get. Sorted, unique.
-    public var namespaces: [NamespaceKind] {
-        get { rare.stanzas.namespaces }
-        _modify { yield &uniqueRare().stanzas.namespaces }
+    /// Every boxed stanza, read and written as if it were a field of the
+    /// job: `job.setuid`, `job.limits.append(...)`. A write copies the box
+    /// first when another job shares it.
+    public subscript<Value>(dynamicMember field: WritableKeyPath<RareStanzas, Value>) -> Value {
+        get { rare.stanzas[keyPath: field] }
+        _modify { yield &uniqueRare().stanzas[keyPath: field] }
     }
 
     public init(name: String) {
@@ -179,10 +65,10 @@ public struct JobClass: Hashable, Sendable {
     public func process(_ kind: ProcessKind) -> ProcessSpec? {
         switch kind {
         case .main: return main
-        case .preStart: return preStart
-        case .postStart: return postStart
-        case .preStop: return preStop
-        case .postStop: return postStop
+        case .preStart: return self.preStart
+        case .postStart: return self.postStart
+        case .preStop: return self.preStop
+        case .postStop: return self.postStop
         }
     }
 
@@ -190,45 +76,55 @@ public struct JobClass: Hashable, Sendable {
     public mutating func setProcess(_ kind: ProcessKind, _ spec: ProcessSpec?) {
         switch kind {
         case .main: main = spec
-        case .preStart: preStart = spec
-        case .postStart: postStart = spec
-        case .preStop: preStop = spec
-        case .postStop: postStop = spec
+        case .preStart: self.preStart = spec
+        case .postStart: self.postStart = spec
+        case .preStop: self.preStop = spec
+        case .postStop: self.postStop = spec
         }
     }
 }
 
 /// The stanzas of a job class that most job files never use, with their
 /// Upstart defaults. `JobClass` keeps them in a `RareStanzasBox`.
-struct RareStanzas: Hashable, Sendable {
-    var author: String?
-    var version: String?
-    var usage: String?
-    var emits: [String] = []
-    var whileCondition: StateExpression?
-    var instance: String?
-    var respawnLimit: RespawnLimit = .default
-    var normalExit: [ExitCondition] = []
-    var preStart: ProcessSpec?
-    var postStart: ProcessSpec?
-    var preStop: ProcessSpec?
-    var postStop: ProcessSpec?
-    var export: [String] = []
-    var killSignal: Signal = .term
-    var killTimeout: Int = 5
-    var reloadSignal: Signal = .hup
-    var limits: [ResourceLimit] = []
-    var nice: Int?
-    var oomScore: OOMScore?
-    var umask: Int?
-    var chdir: String?
-    var chroot: String?
-    var setuid: String?
-    var setgid: String?
-    var apparmorLoad: String?
-    var apparmorSwitch: String?
-    var cgroups: [CgroupSetting] = []
-    var namespaces: [NamespaceKind] = []
+public struct RareStanzas: Hashable, Sendable {
+    public var author: String?
+    public var version: String?
+    public var usage: String?
+    /// `emits`: event names (globs allowed) this job says it emits. Accumulates.
+    public var emits: [String] = []
+    /// `while`: a Daybreak stanza. The job runs exactly while this holds.
+    public var whileCondition: StateExpression?
+    /// `instance NAME`: the pattern (with `$VAR` references) naming instances.
+    public var instance: String?
+    public var respawnLimit: RespawnLimit = .default
+    /// `normal exit`: statuses and signals that are not failures. Accumulates.
+    public var normalExit: [ExitCondition] = []
+    public var preStart: ProcessSpec?
+    public var postStart: ProcessSpec?
+    public var preStop: ProcessSpec?
+    public var postStop: ProcessSpec?
+    /// `export`: variable names copied into this job's events. Accumulates.
+    public var export: [String] = []
+    public var killSignal: Signal = .term
+    /// `kill timeout`, seconds between the kill signal and SIGKILL.
+    public var killTimeout: Int = 5
+    public var reloadSignal: Signal = .hup
+    /// `limit`: one entry per resource; a later `limit` of the same resource replaces it.
+    public var limits: [ResourceLimit] = []
+    public var nice: Int?
+    public var oomScore: OOMScore?
+    /// `umask`, or nil for the default (022).
+    public var umask: Int?
+    public var chdir: String?
+    public var chroot: String?
+    public var setuid: String?
+    public var setgid: String?
+    public var apparmorLoad: String?
+    public var apparmorSwitch: String?
+    /// `cgroup`: accumulates; an entry with the same controller, name and key replaces.
+    public var cgroups: [CgroupSetting] = []
+    /// `namespace`: the kinds of new namespace the job's processes get. Sorted, unique.
+    public var namespaces: [NamespaceKind] = []
 }
 
 /// The box `JobClass` keeps its rare stanzas in. Equality and hashing are

@@ -10,25 +10,25 @@ extension JobClass {
         func line(_ s: String) { out += s + "\n" }
 
         if let v = description { line("description \(quoteIfNeeded(v))") }
-        if let v = author { line("author \(quoteIfNeeded(v))") }
-        if let v = version { line("version \(quoteIfNeeded(v))") }
-        if let v = usage { line("usage \(quoteIfNeeded(v))") }
-        if !emits.isEmpty { line("emits " + emits.map(quoteIfNeeded).joined(separator: " ")) }
+        if let v = self.author { line("author \(quoteIfNeeded(v))") }
+        if let v = self.version { line("version \(quoteIfNeeded(v))") }
+        if let v = self.usage { line("usage \(quoteIfNeeded(v))") }
+        if !self.emits.isEmpty { line("emits " + self.emits.map(quoteIfNeeded).joined(separator: " ")) }
 
         if let e = startOn { line("start on \(e.text)") }
         if let e = stopOn { line("stop on \(e.text)") }
-        if let w = whileCondition { line("while \(w.text)") }
+        if let w = self.whileCondition { line("while \(w.text)") }
 
-        if let v = instance { line("instance \(quoteIfNeeded(v))") }
+        if let v = self.instance { line("instance \(quoteIfNeeded(v))") }
         if task { line("task") }
         if respawn { line("respawn") }
-        switch respawnLimit {
+        switch self.respawnLimit {
         case .unlimited: line("respawn limit unlimited")
-        case .limit(let c, let i) where respawnLimit != .default: line("respawn limit \(c) \(i)")
+        case .limit(let c, let i) where self.respawnLimit != .default: line("respawn limit \(c) \(i)")
         default: break
         }
-        if !normalExit.isEmpty {
-            line("normal exit " + normalExit.map { c -> String in
+        if !self.normalExit.isEmpty {
+            line("normal exit " + self.normalExit.map { c -> String in
                 switch c {
                 case .status(let s): return String(s)
                 case .signal(let s): return s.name
@@ -40,26 +40,26 @@ extension JobClass {
         for v in env {
             line("env " + quoteIfNeeded(v.value.map { "\(v.name)=\($0)" } ?? v.name))
         }
-        if !export.isEmpty { line("export " + export.joined(separator: " ")) }
+        if !self.export.isEmpty { line("export " + self.export.joined(separator: " ")) }
         if expect != .none { line("expect \(expect.rawValue)") }
-        if killSignal != .term { line("kill signal \(killSignal.name)") }
-        if killTimeout != 5 { line("kill timeout \(killTimeout)") }
-        if reloadSignal != .hup { line("reload signal \(reloadSignal.name)") }
-        for l in limits { line("limit \(l.resource.rawValue) \(l.soft.text) \(l.hard.text)") }
-        if let n = nice { line("nice \(n)") }
-        switch oomScore {
+        if self.killSignal != .term { line("kill signal \(self.killSignal.name)") }
+        if self.killTimeout != 5 { line("kill timeout \(self.killTimeout)") }
+        if self.reloadSignal != .hup { line("reload signal \(self.reloadSignal.name)") }
+        for l in self.limits { line("limit \(l.resource.rawValue) \(l.soft.text) \(l.hard.text)") }
+        if let n = self.nice { line("nice \(n)") }
+        switch self.oomScore {
         case .score(let n): line("oom score \(n)")
         case .never: line("oom score never")
         case nil: break
         }
-        if let m = umask { line("umask \(umaskText(m))") }
-        if let v = chdir { line("chdir \(quoteIfNeeded(v))") }
-        if let v = chroot { line("chroot \(quoteIfNeeded(v))") }
-        if let v = setuid { line("setuid \(quoteIfNeeded(v))") }
-        if let v = setgid { line("setgid \(quoteIfNeeded(v))") }
-        if let v = apparmorLoad { line("apparmor load \(quoteIfNeeded(v))") }
-        if let v = apparmorSwitch { line("apparmor switch \(quoteIfNeeded(v))") }
-        for c in cgroups {
+        if let m = self.umask { line("umask \(umaskText(m))") }
+        if let v = self.chdir { line("chdir \(quoteIfNeeded(v))") }
+        if let v = self.chroot { line("chroot \(quoteIfNeeded(v))") }
+        if let v = self.setuid { line("setuid \(quoteIfNeeded(v))") }
+        if let v = self.setgid { line("setgid \(quoteIfNeeded(v))") }
+        if let v = self.apparmorLoad { line("apparmor load \(quoteIfNeeded(v))") }
+        if let v = self.apparmorSwitch { line("apparmor switch \(quoteIfNeeded(v))") }
+        for c in self.cgroups {
             var words = [c.controller]
             if let n = c.name { words.append(n) }
             if let k = c.key {
@@ -68,7 +68,7 @@ extension JobClass {
             }
             line("cgroup " + words.map(quoteIfNeeded).joined(separator: " "))
         }
-        if !namespaces.isEmpty { line("namespace " + namespaces.map(\.rawValue).joined(separator: " ")) }
+        if !self.namespaces.isEmpty { line("namespace " + self.namespaces.map(\.rawValue).joined(separator: " ")) }
 
         for kind in ProcessKind.allCases {
             guard let p = process(kind) else { continue }

@@ -79,11 +79,14 @@ public enum Ptrace {
         }
     }
 
-    /// Asks to be told of every fork, clone, exec and exit of the tracee
-    /// (and, through inheritance, of every descendant), and marks syscall
-    /// stops apart from real SIGTRAPs.
-    public static func setOptions(_ pid: Int32) throws(Errno) {
-        guard cptrace_set_options(pid) == 0 else { throw Errno(rawValue: Glibc.errno) }
+    /// Asks to be told of every fork, clone and exec of the tracee (and,
+    /// through inheritance, of every descendant), and marks syscall stops
+    /// apart from real SIGTRAPs. With `exitStops`, each task also stops as
+    /// it exits (PTRACE_O_TRACEEXIT); without, an exit is known when the
+    /// task is reaped (a tracer hears of every tracee's end through wait),
+    /// one stop fewer per process.
+    public static func setOptions(_ pid: Int32, exitStops: Bool = true) throws(Errno) {
+        guard cptrace_set_options(pid, exitStops ? 1 : 0) == 0 else { throw Errno(rawValue: Glibc.errno) }
     }
 
     /// Lets a stopped tracee run on, delivering `signal` (0 for none). With

@@ -48,7 +48,8 @@ import Platform
 /// The same machine follows the lifecycle scripts of those jobs
 /// (`Purpose.followScript`): every fork, clone, exec and exit of the
 /// script's process and of everything it starts, without system-call
-/// stops and without deciding anything. While the script runs its
+/// stops or exit stops (an exit is known when the task is reaped) and
+/// without deciding anything. While the script runs its
 /// processes are known (`liveProcesses`: `initctl status` lists them, and
 /// a signal to the script reaches all of them, even one that left its
 /// process group). When the script's own process is reaped the tracker
@@ -101,8 +102,9 @@ struct Tracking {
 
     /// What the tracker asks the shell to do, in order.
     enum Action: Equatable {
-        /// PTRACE_SETOPTIONS (at the main process's exec stop).
-        case setOptions(Int32)
+        /// PTRACE_SETOPTIONS (at the root's exec stop); exit stops are asked
+        /// for when finding a daemon, not when following a script.
+        case setOptions(Int32, exitStops: Bool)
         /// Let a stopped task run on (with syscall stops when `syscalls`).
         case resume(Int32, signal: Int32, syscalls: Bool)
         /// PTRACE_DETACH a stopped task.
@@ -200,7 +202,7 @@ struct Tracking {
         switch stop {
         case .signal(let s) where s == SignalNumber.trap && pid == root && awaitingExecStop:
             awaitingExecStop = false
-            out.append(.setOptions(root))
+            out.append(.setOptions(root, exitStops: !followsScript))
         case .signal(let s) where s == SignalNumber.stop && !tasks[pid]!.started:
             tasks[pid]!.started = true
             ours = true

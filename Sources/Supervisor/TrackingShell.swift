@@ -89,9 +89,9 @@ extension Daemon {
         var inputs: [Input] = []
         for action in actions {
             switch action {
-            case .setOptions(let pid):
+            case .setOptions(let pid, let exitStops):
                 do {
-                    try Ptrace.setOptions(pid)
+                    try Ptrace.setOptions(pid, exitStops: exitStops)
                 } catch {
                     log.write(.warn, "cannot follow the forks of process \(pid): ptrace: \(error)")
                 }

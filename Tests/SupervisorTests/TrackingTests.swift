@@ -11,7 +11,7 @@ import Testing
     /// A tracker of main process 100, past its exec stop.
     func started(_ expect: Tracking.Expect) -> Tracking {
         var t = Tracking(root: 100, expect: expect, label: "svc", now: 0)
-        #expect(t.stopped(100, .signal(trap), now: 0) == [.setOptions(100), .resume(100, signal: 0, syscalls: false)])
+        #expect(t.stopped(100, .signal(trap), now: 0) == [.setOptions(100, exitStops: true), .resume(100, signal: 0, syscalls: false)])
         return t
     }
 
@@ -186,7 +186,7 @@ import Testing
     /// A tracker of pre-start script 200, past its exec stop.
     func started() -> Tracking {
         var t = Tracking(script: 200, kind: "pre-start", label: "svc", instanceKey: "svc", now: 0)
-        #expect(t.stopped(200, .signal(trap), now: 0) == [.setOptions(200), .resume(200, signal: 0, syscalls: false)])
+        #expect(t.stopped(200, .signal(trap), now: 0) == [.setOptions(200, exitStops: false), .resume(200, signal: 0, syscalls: false)])
         return t
     }
 
@@ -206,7 +206,6 @@ import Testing
         _ = t.stopped(201, .signal(stop), now: 0)
         _ = t.stopped(201, .forked(child: 202, clone: false), now: 0)
         _ = t.stopped(202, .signal(stop), now: 0)
-        _ = t.stopped(201, .exiting(rawStatus: 0), now: 0)
         _ = t.exited(201, rawStatus: 0, now: 0)
         let a = t.stopped(202, .syscallEntry(.eventLoop), now: 0)
         #expect(!a.contains { if case .ready = $0 { true } else { false } })
@@ -218,10 +217,8 @@ import Testing
         var t = started()
         _ = t.stopped(200, .forked(child: 201, clone: false), now: 0)
         _ = t.stopped(201, .signal(stop), now: 0)
-        _ = t.stopped(201, .exiting(rawStatus: 0), now: 0)
         _ = t.exited(201, rawStatus: 0, now: 0)
         #expect(t.phase == .tracing, "the script itself still runs")
-        #expect(t.stopped(200, .exiting(rawStatus: 0), now: 0) == [.resume(200, signal: 0, syscalls: false)])
         #expect(t.exited(200, rawStatus: 0, now: 0) == [.scriptEnded(left: [])])
         #expect(t.phase == .done)
     }
@@ -232,7 +229,6 @@ import Testing
         _ = t.stopped(201, .signal(stop), now: 0)
         _ = t.stopped(201, .forked(child: 202, clone: false), now: 0)
         // 202's starting stop has not come yet when the script ends.
-        _ = t.stopped(200, .exiting(rawStatus: 0), now: 0)
         let a = t.exited(200, rawStatus: 0, now: 0)
         #expect(a == [.scriptEnded(left: [201, 202]),
                       .log(.message, "svc pre-start process (200) ended but left processes running: (201) (202)"),
@@ -247,7 +243,7 @@ import Testing
         var t = started()
         _ = t.stopped(200, .forked(child: 201, clone: false), now: 0)
         _ = t.stopped(201, .signal(stop), now: 0)
-        // Reaped without an exit stop (it was killed): still not the script's end.
+        // Scripts have no exit stops: an exit is known when it is reaped.
         #expect(t.exited(201, rawStatus: 9, now: 0) == [])
         #expect(t.liveProcesses == [200] && t.phase == .tracing)
     }

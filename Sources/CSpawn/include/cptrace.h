@@ -18,9 +18,10 @@ int cptrace_event_clone(void);
 int cptrace_event_exec(void);
 int cptrace_event_exit(void);
 
-/* PTRACE_SETOPTIONS with TRACEFORK, TRACEVFORK, TRACECLONE, TRACEEXEC,
- * TRACEEXIT and TRACESYSGOOD. Returns 0, or -1 with errno. */
-int cptrace_set_options(pid_t pid);
+/* PTRACE_SETOPTIONS with TRACEFORK, TRACEVFORK, TRACECLONE, TRACEEXEC and
+ * TRACESYSGOOD, and TRACEEXIT when exit_stops is not 0. Returns 0, or -1
+ * with errno. */
+int cptrace_set_options(pid_t pid, int exit_stops);
 /* PTRACE_CONT, PTRACE_SYSCALL and PTRACE_DETACH, delivering `sig` (0 for none). */
 int cptrace_cont(pid_t pid, int sig);
 int cptrace_syscall(pid_t pid, int sig);
