@@ -27,7 +27,7 @@ final class TestDaemon {
 
     /// Writes the jobs, then starts the daemon and waits for its socket.
     init(jobs initial: [String: String] = [:], arguments: [String] = [], user: Bool = true,
-         wrapper: [String] = [], waitForSocket: Bool = true) throws {
+         wrapper: [String] = [], waitForSocket: Bool = true, daybreak: String? = nil) throws {
         dir = try TempDir()
         usesWrapper = !wrapper.isEmpty
         socket = dir.path("run/control")
@@ -38,7 +38,7 @@ final class TestDaemon {
         chmod(dir.path("run"), 0o700)
         for (name, text) in initial { try job(name, text) }
         let p = Foundation.Process()
-        let daybreak = binDirectory.appendingPathComponent("daybreak").path
+        let daybreak = daybreak ?? binDirectory.appendingPathComponent("daybreak").path
         var args = (user ? ["--user"] : []) + ["--confdir", jobs.path, "--logdir", logs.path, "--socket", socket] + arguments
         if wrapper.isEmpty {
             p.executableURL = URL(fileURLWithPath: daybreak)
@@ -49,7 +49,7 @@ final class TestDaemon {
         p.arguments = args
         p.environment = ["PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "HOME": dir.url.path,
                          "XDG_RUNTIME_DIR": dir.path("run"), "DAYBREAK_TEST_ID": marker]
-        FileManager.default.createFile(atPath: logURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
         p.standardOutput = log
         p.standardError = log
