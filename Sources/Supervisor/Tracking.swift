@@ -249,6 +249,10 @@ struct Tracking {
         tasks[pid]!.gone = true
         if phase == .tracing && followsScript && pid == root {
             scriptEnded()
+        } else if followsScript {
+            // Nothing about a script's ended process is needed again: a
+            // script that runs a command a second for hours stays small.
+            tasks[pid] = nil
         } else if phase == .tracing {
             evaluate()
         }

@@ -123,6 +123,11 @@ struct ForkTracking {
 /// its process group, and the processes a script leaves running are named.
 @Suite(.serialized, .enabled(if: canTrace, "ptrace of children is not allowed here (Yama ptrace_scope)"))
 struct ScriptFollowing {
+    /// The log line naming what a script of job `svc` left running.
+    func leftLine(_ d: TestDaemon, _ kind: String) -> String? {
+        d.daemonLog.split(separator: "\n").first { $0.contains("svc \(kind) process (") && $0.contains(") ended but left processes running: ") }.map(String.init)
+    }
+
     @Test func aScriptsProcessesAreListedAndWhatItLeavesRunningIsNamed() throws {
         let d = try TestDaemon(arguments: ["--no-cgroups", "--verbose"])
         defer { d.stop() }
@@ -132,11 +137,11 @@ struct ScriptFollowing {
             expect fork
             env FIXTURE_PIDFILE=\(out)/pid
             pre-start script
-                setsid sh -c 'echo $$ > \(out)/left.tmp; mv \(out)/left.tmp \(out)/left; exec sleep 600' &
+                setsid sh -c 'echo $$ > \(out)/left; exec sleep 600' &
                 while [ ! -e \(out)/left ]; do sleep 0.05; done
             end script
             post-start script
-                setsid sh -c 'echo $$ > \(out)/helper.tmp; mv \(out)/helper.tmp \(out)/helper; exec sleep 600' &
+                setsid sh -c 'echo $$ > \(out)/helper; exec sleep 600' &
                 read line < \(out)/go
             end script
             exec \(binDirectory.appendingPathComponent("fixture-fork-once").path)
@@ -146,7 +151,7 @@ struct ScriptFollowing {
 
         #expect(eventually(timeout: 5) { Int32(d.output("left").trimmingCharacters(in: .whitespacesAndNewlines)) != nil })
         let left = try #require(Int32(d.output("left").trimmingCharacters(in: .whitespacesAndNewlines)))
-        #expect(eventually(timeout: 5) { d.daemonLog.contains("svc pre-start process (") && d.daemonLog.contains(") ended but left processes running: (\(left))\n") }, "\(d.daemonLog)")
+        #expect(eventually(timeout: 5) { leftLine(d, "pre-start")?.contains("(\(left))") == true }, "\(d.daemonLog)")
         #expect(d.daemonLog.contains(") forked process (\(left))\n"), "forks inside the script are followed: \(d.daemonLog)")
         #expect(isAlive(left), "a script's leftover runs on (as in Upstart); the cgroup, where there is one, stops it with the job")
 
@@ -166,7 +171,7 @@ struct ScriptFollowing {
         let fifo = try #require(FileHandle(forWritingAtPath: out + "/go"))
         fifo.write("go\n".data(using: .utf8)!)
         try fifo.close()
-        #expect(eventually(timeout: 5) { d.daemonLog.contains(") ended but left processes running: (\(helper))\n") }, "\(d.daemonLog)")
+        #expect(eventually(timeout: 5) { leftLine(d, "post-start")?.contains("(\(helper))") == true }, "\(d.daemonLog)")
         #expect(eventually(timeout: 5) { (try? d.initctl("status", "svc").stdout)?.hasPrefix("svc start/running, process ") == true })
         let running = try d.initctl("status", "svc").stdout
         #expect(!running.contains("\tjob process "), "nothing is followed once the scripts ended: \(running)")

@@ -247,6 +247,18 @@ import Testing
         #expect(t.exited(201, rawStatus: 9, now: 0) == [])
         #expect(t.liveProcesses == [200] && t.phase == .tracing)
     }
+
+    @Test func aLongScriptKeepsNoRecordOfTheCommandsItRan() {
+        var t = started()
+        for child in Int32(1000)..<Int32(4000) {
+            _ = t.stopped(200, .forked(child: child, clone: false), now: 0)
+            _ = t.stopped(child, .signal(stop), now: 0)
+            _ = t.stopped(child, .execed, now: 0)
+            _ = t.exited(child, rawStatus: 0, now: 0)
+        }
+        #expect(t.tasks.count == 1 && t.tasks[200] != nil)
+        #expect(t.exited(200, rawStatus: 0, now: 0) == [.scriptEnded(left: [])])
+    }
 }
 
 @Suite struct NotifyMessages {
