@@ -41,10 +41,10 @@ public struct JobClass: Hashable, Sendable {
     public var env: [EnvVariable] = []
 
     /// Every other stanza. Shared by all jobs that use none of them.
-    private var rare: RareStanzasBox = RareStanzasBox.defaults
+    @usableFromInline var rare: RareStanzasBox = RareStanzasBox.defaults
 
     /// Makes `rare` this value's own before a write (copy on write).
-    private mutating func uniqueRare() -> RareStanzasBox {
+    @usableFromInline mutating func uniqueRare() -> RareStanzasBox {
         if !isKnownUniquelyReferenced(&rare) { rare = RareStanzasBox(rare.stanzas) }
         return rare
     }
@@ -52,6 +52,9 @@ public struct JobClass: Hashable, Sendable {
     /// Every boxed stanza, read and written as if it were a field of the
     /// job: `job.setuid`, `job.limits.append(...)`. A write copies the box
     /// first when another job shares it.
+    /// Inlinable, so that a caller in another module (the engine) reads a
+    /// stanza directly instead of through a key path built at run time.
+    @inlinable
     public subscript<Value>(dynamicMember field: WritableKeyPath<RareStanzas, Value>) -> Value {
         get { rare.stanzas[keyPath: field] }
         _modify { yield &uniqueRare().stanzas[keyPath: field] }
@@ -133,21 +136,22 @@ public struct RareStanzas: Hashable, Sendable {
 /// it (`JobClass.uniqueRare`), and `defaults` never is, which is what makes
 /// the unchecked `Sendable` sound (the standard library's copy-on-write
 /// buffers rest on the same rule).
+@usableFromInline
 final class RareStanzasBox: Hashable, @unchecked Sendable {
-    var stanzas: RareStanzas
+    @usableFromInline var stanzas: RareStanzas
 
-    init(_ stanzas: RareStanzas) {
+    @usableFromInline init(_ stanzas: RareStanzas) {
         self.stanzas = stanzas
     }
 
     /// Shared by every job that uses none of the rare stanzas.
     static let defaults = RareStanzasBox(RareStanzas())
 
-    static func == (a: RareStanzasBox, b: RareStanzasBox) -> Bool {
+    @usableFromInline static func == (a: RareStanzasBox, b: RareStanzasBox) -> Bool {
         a === b || a.stanzas == b.stanzas
     }
 
-    func hash(into h: inout Hasher) {
+    @usableFromInline func hash(into h: inout Hasher) {
         h.combine(stanzas)
     }
 }
