@@ -52,6 +52,7 @@ public struct JobClass: Hashable, Sendable {
     /// Every boxed stanza, read and written as if it were a field of the
     /// job: `job.setuid`, `job.limits.append(...)`. A write copies the box
     /// first when another job shares it.
+    ///
     /// Inlinable, so that a caller in another module (the engine) reads a
     /// stanza directly instead of through a key path built at run time.
     @inlinable

@@ -53,8 +53,8 @@ import Platform
 /// processes are known (`liveProcesses`: `initctl status` lists them, and
 /// a signal to the script reaches all of them, even one that left its
 /// process group). When the script's own process is reaped the tracker
-/// names the processes it left running (`scriptEnded(left:)`) and detaches
-/// them all: the instance's cgroup still holds them.
+/// names the processes it left running, in the log, and detaches them all:
+/// the instance's cgroup still holds them.
 struct Tracking {
     /// What the tracker is for.
     enum Purpose: Equatable {
@@ -119,9 +119,6 @@ struct Tracking {
         /// Every process ended before a daemon was found: the main process
         /// ended with this wait status.
         case ended(rawStatus: Int32)
-        /// A followed script's own process was reaped; these processes it
-        /// started were still alive (and are being detached).
-        case scriptEnded(left: [Int32])
     }
 
     static let idleNanoseconds: Int64 = 1_000_000_000
@@ -357,7 +354,6 @@ struct Tracking {
         guard case .followScript(let kind) = purpose else { return }
         phase = .detaching
         let left = liveProcesses
-        out.append(.scriptEnded(left: left))
         if !left.isEmpty {
             out.append(.log(.message, "\(label) \(kind) process (\(root)) ended but left processes running: \(left.map { "(\($0))" }.joined(separator: " "))"))
         }

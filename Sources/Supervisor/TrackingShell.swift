@@ -109,8 +109,6 @@ extension Daemon {
                 inputs.append(.mainProcessReady(pid: root, finalPid: finalPid))
             case .ended(let raw):
                 inputs.append(.processExited(pid: root, status: ProcessExit(rawStatus: raw)))
-            case .scriptEnded:
-                break  // the tracker logged what was left; the reaper tells the engine
             }
         }
         if trackers[root]?.phase == .done { trackers[root] = nil }
