@@ -22,6 +22,13 @@ public struct FrameReader {
     public enum Failure: Error, Equatable, Sendable {
         /// The header announced a body over the limit (or empty).
         case badLength(Int)
+
+        /// The length the header announced.
+        public var announced: Int {
+            switch self {
+            case .badLength(let n): return n
+            }
+        }
     }
 
     public let limit: Int
@@ -38,6 +45,13 @@ public struct FrameReader {
     /// Adds received bytes.
     public mutating func append(_ bytes: some Sequence<UInt8>) {
         buffer.append(contentsOf: bytes)
+    }
+
+    /// Whether a whole frame (or a header that `next()` will refuse) is waiting.
+    public var hasWholeFrame: Bool {
+        guard pending >= 4 else { return false }
+        let n = Int(buffer[start]) << 24 | Int(buffer[start + 1]) << 16 | Int(buffer[start + 2]) << 8 | Int(buffer[start + 3])
+        return n <= 0 || n > limit || pending >= 4 + n
     }
 
     /// The next whole frame's body, nil when more bytes are needed.

@@ -38,3 +38,52 @@ public func trimHeap() {
     cevents_trim_heap()
 }
 
+
+/// The soft limit on open descriptors (RLIMIT_NOFILE), read now: an
+/// administrator may change it while the daemon runs (prlimit).
+public func descriptorLimit() -> Int {
+    var limit = rlimit()
+    guard getrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0 else { return 1024 }
+    return Int(clamping: limit.rlim_cur)  // RLIM_INFINITY is the largest value: clamped to Int.max
+}
+
+private let RLIMIT_NOFILE_VALUE = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+
+/// Whether the last failed call ran out of descriptors (EMFILE or ENFILE).
+public func lastErrorIsOutOfDescriptors() -> Bool {
+    errno == EMFILE || errno == ENFILE
+}
+
+/// A few descriptors held open on `/dev/null`, given back when the daemon
+/// runs out so that the work that matters can still be done: starting a
+/// job, or refusing a connection instead of leaving it to spin the loop.
+///
+/// `release()` closes them; `refill()` opens them again (as many as it
+/// can). Every descriptor is close-on-exec, so no job inherits one.
+public final class DescriptorReserve {
+    public let size: Int
+    private var held: [Int32] = []
+
+    public init(size: Int) {
+        self.size = size
+        refill()
+    }
+
+    deinit { release() }
+
+    /// How many are held now.
+    public var count: Int { held.count }
+
+    public func release() {
+        for fd in held { close(fd) }
+        held.removeAll()
+    }
+
+    public func refill() {
+        while held.count < size {
+            let fd = open("/dev/null", O_RDONLY | O_CLOEXEC)
+            if fd < 0 { return }
+            held.append(fd)
+        }
+    }
+}

@@ -176,16 +176,25 @@ extension FileSystem {
 
     /// Appends bytes to a file, creating it with mode 0640. Returns false on failure.
     public static func append(_ bytes: [UInt8], to path: String) -> Bool {
+        appendSome(bytes[...], to: path).error == nil
+    }
+
+    /// Appends as much of `bytes` as the file takes: how many bytes were
+    /// written, and why the rest was not (nil when all of it was). A disk
+    /// that fills up part-way leaves a written prefix the caller must not
+    /// write again.
+    public static func appendSome(_ bytes: ArraySlice<UInt8>, to path: String) -> (written: Int, error: Errno?) {
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { return false }
+        guard fd >= 0 else { return (0, Errno(rawValue: errno)) }
         defer { close(fd) }
         var offset = 0
         while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n <= 0 { return false }
+            let n = bytes[(bytes.startIndex + offset)...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return (offset, Errno(rawValue: n < 0 ? errno : ENOSPC)) }
             offset += n
         }
-        return true
+        return (offset, nil)
     }
 }
 

@@ -61,10 +61,22 @@ public enum UnixSocket {
         return fd
     }
 
-    /// Accepts one client, non-blocking and close-on-exec; nil when none is waiting.
-    public static func accept(_ listener: Int32) -> Int32? {
+    /// What one accept(2) gave.
+    public enum Accepted: Equatable {
+        /// A new client, non-blocking and close-on-exec.
+        case client(Int32)
+        /// No one is waiting (or the attempt failed in a way that passes).
+        case none
+        /// Someone is waiting, but the daemon (or the system) is out of
+        /// descriptors: the connection stays queued until one is freed.
+        case outOfDescriptors
+    }
+
+    /// Accepts one client.
+    public static func accept(_ listener: Int32) -> Accepted {
         let fd = cevents_accept(listener)
-        return fd >= 0 ? fd : nil
+        if fd >= 0 { return .client(fd) }
+        return errno == EMFILE || errno == ENFILE ? .outOfDescriptors : .none
     }
 
     /// Connects to the socket at `path` (blocking, close-on-exec).

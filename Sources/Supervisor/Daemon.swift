@@ -22,6 +22,17 @@ public final class Daemon {
     let timer: Platform.Timer
     var inotify: Inotify?
     var server: ControlServer
+    /// What control clients may hold, from the descriptor limit (`ControlServer.swift`).
+    var limits = ClientLimits.forDescriptorLimit(descriptorLimit())
+    /// Descriptors held back for when the daemon runs out (`DescriptorReserve`).
+    let reserve = DescriptorReserve(size: 8)
+    /// Set when the reaper stopped at its share of a turn with children
+    /// perhaps left to reap: the loop goes on reaping before it waits.
+    var reapBacklog = false
+    /// When clients' timeouts were last checked, and whether the timer is
+    /// armed for the next check (only while some client holds bytes).
+    var lastClientSweep: Int64 = 0
+    var clientSweepArmed = false
     var logs: JobLogs?
     /// Armed engine timers and when they fire.
     var timers: [TimerID: EngineTime] = [:]
@@ -43,6 +54,8 @@ public final class Daemon {
     var notifierByFD: [Int32: String] = [:]
     var nextNotifySocket = 0
     var shuttingDown = false
+    /// Set by a spawn that failed for want of descriptors.
+    var outOfDescriptors = false
     /// Set after work that built large temporaries; the loop then trims the heap.
     var heavyWorkDone = false
     var exitStatus: Int32?
@@ -180,7 +193,21 @@ public final class Daemon {
     }
 
     /// Spawns one process; the result goes back to the engine.
+    ///
+    /// A spawn that fails for want of descriptors is tried once more with
+    /// the descriptor reserve given back: running out costs a job its
+    /// start only when even the reserve is not enough.
     func spawn(_ request: EngineSpawnRequest) -> Input {
+        outOfDescriptors = false
+        let first = spawnOnce(request)
+        guard outOfDescriptors, case .spawnFailed = first else { return first }
+        log.write(.warn, "out of file descriptors (\(descriptorLimit()) allowed) starting \(request.job); using the reserve")
+        reserve.release()
+        defer { reserve.refill() }
+        return spawnOnce(request)
+    }
+
+    private func spawnOnce(_ request: EngineSpawnRequest) -> Input {
         let job = request.jobClass
         let label = request.instance.isEmpty ? request.job : "\(request.job) (\(request.instance))"
         var notifyAddress: String?
@@ -211,6 +238,7 @@ public final class Daemon {
             do {
                 pty = try PseudoTerminal.open()
             } catch {
+                if error.errno == .tooManyOpenFiles || error.errno == .tooManyOpenFilesInSystem { outOfDescriptors = true }
                 log.write(.warn, "\(label): cannot open a pty for its log (\(error)); its output is discarded")
             }
         }
@@ -225,7 +253,7 @@ public final class Daemon {
             let pid = try Spawner.spawn(platform)
             if let pty {
                 closeDescriptor(pty.slave.rawValue)
-                logs!.attach(master: pty.master.rawValue, file: logFileName(job: request.job, instance: request.instance))
+                logs!.attach(master: pty.master.rawValue, file: logFileName(job: request.job, instance: request.instance), pid: pid)
                 Platform.setNonBlocking(pty.master.rawValue)
                 try? epoll.watch(pty.master.rawValue, for: .readable)
             }
@@ -245,12 +273,17 @@ public final class Daemon {
                 closeDescriptor(pty.slave.rawValue)
                 closeDescriptor(pty.master.rawValue)
             }
+            if error.errno == .tooManyOpenFiles || error.errno == .tooManyOpenFilesInSystem { outOfDescriptors = true }
             return .spawnFailed(spawn: request.id, reason: error.description)
         }
     }
 
     func armEarliestTimer() {
-        let earliest = [timers.values.min()?.nanoseconds, earliestTrackerTick, containment.nextDrain(now: monotonicNanoseconds())].compactMap { $0 }.min()
+        // Clients holding bytes are checked for their timeouts once a second.
+        let clientSweep = server.inputBytes > 0 || server.outputBytes > 0 ? lastClientSweep + 1_000_000_000 : nil
+        clientSweepArmed = clientSweep != nil
+        let earliest = [timers.values.min()?.nanoseconds, earliestTrackerTick, containment.nextDrain(now: monotonicNanoseconds()),
+                        clientSweep, server.acceptAgainAt].compactMap { $0 }.min()
         timer.arm(at: earliest.map { max(1, ($0 + 999_999) / 1_000_000) })
     }
 
@@ -262,16 +295,31 @@ public final class Daemon {
             feed(.timerFired(id))
         }
         tickTrackers()
-        containment.drain(now: monotonicNanoseconds())
+        let ns = monotonicNanoseconds()
+        containment.drain(now: ns)
+        if ns >= lastClientSweep + 1_000_000_000 {
+            lastClientSweep = ns
+            sweepClients(now: ns)
+        }
+        if let at = server.acceptAgainAt, at <= ns { resumeAccepting() }
         armEarliestTimer()
     }
 
     // MARK: Children
 
-    /// Reaps every child that changed. Known ones go to the engine; orphans
-    /// (PID 1, or a subreaper) are reaped and forgotten.
+    /// Reaps the children that changed, at most `reapsPerTurn` in one turn
+    /// of the loop (`reapBacklog` then says to go on next turn): a job that
+    /// crashes as fast as it is respawned gets its share of the loop, no
+    /// more. Known ones go to the engine; orphans (PID 1, or a subreaper)
+    /// are reaped and forgotten. A dead process's log pty is read to its
+    /// end and closed at once.
     func reapChildren() {
-        while true {
+        reapBacklog = false
+        for reaped in 0... {
+            if reaped == Daemon.reapsPerTurn {
+                reapBacklog = true
+                return
+            }
             let child: ReapedChild?
             do {
                 child = try Reaper.reap(-1, reportStopped: !expectStop.isEmpty || !trackers.isEmpty)
@@ -279,6 +327,7 @@ public final class Daemon {
                 return
             }
             guard let child else { return }
+            if child.status.isTerminal { releaseLog(of: child.pid) }
             if trackingTakes(child) { continue }
             switch child.status {
             case .exited(let status):
@@ -295,6 +344,18 @@ public final class Daemon {
             case .continued:
                 break
             }
+        }
+    }
+
+    static let reapsPerTurn = 16
+
+    /// Reads what a reaped process left in its log pty and closes the
+    /// pty, unless another process (one it forked) still writes to it.
+    func releaseLog(of pid: Int32) {
+        guard let master = logs?.master(of: pid) else { return }
+        if logs?.read(master: master, reads: 64) == false {
+            epoll.unwatch(master)
+            closeDescriptor(master)
         }
     }
 

@@ -2,17 +2,31 @@ import Platform
 
 /// The event loop: the one place the daemon waits.
 ///
-/// Each turn waits on epoll for the next arrival (or the earliest timer,
-/// through the timerfd) and dispatches it. Signals, the timer and inotify
-/// have one descriptor each; the control socket, each client and each job's
-/// pty master have their own. The loop ends when `exitStatus` is set.
+/// Each turn waits on epoll for the next arrivals (or the earliest timer,
+/// through the timerfd) and dispatches them. Signals, the timer and
+/// inotify have one descriptor each; the control socket, each client and
+/// each job's pty master have their own.
+///
+/// The loop is fair: every source gets a bounded share of a turn (a
+/// client `requestsPerTurn` requests and one read, the reaper
+/// `reapsPerTurn` children, the listener `acceptsPerTurn` connections, a
+/// pty 64 KiB), and work left over (`reapBacklog`, `server.busy`) makes the
+/// next wait return at once instead of sleeping. So no client, job or file
+/// keeps the loop from `epoll_wait`, and a signal, a dead child or another
+/// client's request waits at most one turn. The loop ends when
+/// `exitStatus` is set.
 extension Daemon {
     func loop() -> Int32 {
         while exitStatus == nil {
-            for (fd, events) in epoll.wait(timeout: -1) {
+            let leftOver = reapBacklog || !server.busy.isEmpty
+            for (fd, events) in epoll.wait(timeout: leftOver ? 0 : (log.hasBacklog ? 100 : -1)) {
                 dispatch(fd, events)
                 if exitStatus != nil { break }
             }
+            if exitStatus == nil && reapBacklog { reapChildren() }
+            if exitStatus == nil && !server.busy.isEmpty { serviceBusyClients() }
+            log.flush()
+            if !clientSweepArmed && (server.inputBytes > 0 || server.outputBytes > 0) { armEarliestTimer() }
             if heavyWorkDone {
                 heavyWorkDone = false
                 trimHeap()
@@ -39,20 +53,26 @@ extension Daemon {
         } else if notifierByFD[fd] != nil {
             readNotify(fd)
         } else if logs?.masters[fd] != nil {
-            if logs?.read(master: fd) == false {
+            if logs?.read(master: fd, reads: 4) == false {
                 epoll.unwatch(fd)
                 closeDescriptor(fd)
             }
+            for line in logs?.takeWarnings() ?? [] { log.write(.warn, line) }
         } else {
             epoll.unwatch(fd)
         }
     }
 
+    /// Takes the signals that arrived, at most 64 a turn (more stay queued
+    /// in the signalfd for the next turn), then reaps once: SIGCHLDs merge,
+    /// and a job that dies as fast as it is respawned must not keep this
+    /// function reading for ever.
     func handleSignals() {
-        while let info = try? signals.read() {
+        for _ in 0..<64 {
+            guard let info = try? signals.read() else { break }
             switch info.signal {
             case SignalNumber.child:
-                reapChildren()
+                break
             case SignalNumber.terminate:
                 beginShutdown("received SIGTERM")
             case SignalNumber.interrupt:
@@ -70,11 +90,12 @@ extension Daemon {
                 if options.isPID1 { feed(.emit(name: "power-status-changed", environment: [], waiter: nil)) }
             case SignalNumber.user1:
                 logs?.flushHeld()
+                for line in logs?.takeWarnings() ?? [] { log.write(.warn, line) }
             default:
                 break
             }
         }
-        // A SIGCHLD may have been merged with another signal: reap anyway.
+        // Whatever arrived, SIGCHLD may be among it (merged): reap anyway.
         reapChildren()
     }
 }

@@ -9,86 +9,251 @@ import Platform
 extension Daemon {
     static let version = "init (daybreak 0.1.0)"
 
+    /// Accepts waiting clients, at most `acceptsPerTurn` a turn (the
+    /// listener stays readable, so the rest come next turn).
+    ///
+    /// A connection over a limit (`ClientLimits`) is told why and closed
+    /// at once. When the daemon is out of descriptors, the descriptor
+    /// reserve is given back for a moment to take the connection and close
+    /// it (so that it does not spin the loop), and accepting pauses for
+    /// `acceptPause` or until a client goes.
     func acceptClients() {
-        while let fd = UnixSocket.accept(server.listener) {
-            guard let credentials = UnixSocket.peerCredentials(fd) else {
-                closeDescriptor(fd)
-                continue
-            }
-            server.clients[fd] = Client(fd: fd, credentials: credentials)
-            do {
-                try epoll.watch(fd, for: [.readable, .hangup])
-            } catch {
-                drop(fd, because: error.description)
+        limits = ClientLimits.forDescriptorLimit(descriptorLimit())
+        for _ in 0..<Daemon.acceptsPerTurn {
+            switch UnixSocket.accept(server.listener) {
+            case .none:
+                return
+            case .outOfDescriptors:
+                reserve.release()
+                if case .client(let fd) = UnixSocket.accept(server.listener) { closeDescriptor(fd) }
+                reserve.refill()
+                log.write(.warn, "out of file descriptors (\(descriptorLimit()) allowed): not accepting control connections for a moment")
+                pauseAccepting()
+                return
+            case .client(let fd):
+                admit(fd)
             }
         }
+    }
+
+    static let acceptsPerTurn = 64
+    /// How long accepting pauses when the daemon is out of descriptors.
+    static let acceptPause: Int64 = 200_000_000
+
+    private func admit(_ fd: Int32) {
+        guard let credentials = UnixSocket.peerCredentials(fd) else {
+            closeDescriptor(fd)
+            return
+        }
+        let privileged = credentials.uid == 0 || (options.userMode && credentials.uid == Identity.effectiveUserID)
+        if let why = server.refusal(privileged, uid: credentials.uid, limits: limits) {
+            // Best effort: the refusal fits in the socket's buffer.
+            let frame = Frame.encode(Array(ControlError(id: nil, code: .badRequest, message: "connection refused: \(why)").json.compact.utf8))
+            _ = UnixSocket.send(fd, frame[...])
+            closeDescriptor(fd)
+            if server.refused[credentials.uid, default: 0] == 0 {
+                log.write(.warn, "refusing control connections from uid \(credentials.uid): \(why)")
+            }
+            server.refused[credentials.uid, default: 0] += 1
+            return
+        }
+        let client = Client(fd: fd, credentials: credentials, privileged: privileged)
+        server.clients[fd] = client
+        if !privileged { server.connectionsByUser[credentials.uid, default: 0] += 1 }
+        watch(client, [.readable, .hangup])
+    }
+
+    func pauseAccepting() {
+        guard server.accepting else { return }
+        server.accepting = false
+        server.acceptAgainAt = monotonicNanoseconds() + Daemon.acceptPause
+        epoll.unwatch(server.listener)
+        armEarliestTimer()
+    }
+
+    func resumeAccepting() {
+        guard !server.accepting else { return }
+        server.accepting = true
+        server.acceptAgainAt = nil
+        try? epoll.watch(server.listener, for: .readable)
     }
 
     func drop(_ fd: Int32, because reason: String? = nil) {
-        if let reason { log.write(.warn, "dropping control client on descriptor \(fd): \(reason)") }
-        server.clients[fd] = nil
+        guard let client = server.clients.removeValue(forKey: fd) else { return }
+        if let reason { log.write(.warn, "dropping control client on descriptor \(fd) (pid \(client.credentials.pid), uid \(client.credentials.uid)): \(reason)") }
+        if !client.privileged {
+            let uid = client.credentials.uid
+            server.connectionsByUser[uid, default: 1] -= 1
+            if server.connectionsByUser[uid] == 0 {
+                server.connectionsByUser[uid] = nil
+                if let n = server.refused.removeValue(forKey: uid), n > 1 {
+                    log.write(.warn, "refused \(n) control connections from uid \(uid) in all")
+                }
+            }
+            if client.subscribed {
+                server.subscribersByUser[uid, default: 1] -= 1
+                if server.subscribersByUser[uid] == 0 { server.subscribersByUser[uid] = nil }
+            }
+        }
+        server.inputBytes -= client.reader.pending
+        server.outputBytes -= client.waiting
+        // Big buffers went with it: let the loop give the heap back.
+        if client.reader.pending + client.waiting > 64 * 1024 { heavyWorkDone = true }
+        server.busy.remove(fd)
         epoll.unwatch(fd)
         closeDescriptor(fd)
         for (id, p) in pending where p.client == fd { pending[id] = nil }
+        resumeAccepting()
     }
 
+    /// Serves one client: its share of a turn. Reads once (at most 64 KiB)
+    /// when it has no whole request waiting, then serves at most
+    /// `requestsPerTurn` requests. What is left waits for the next turn
+    /// (`server.busy`), so a client that pipelines without pause gets its
+    /// share and no more.
     func serviceClient(_ fd: Int32, _ events: Epoll.Events) {
         guard let client = server.clients[fd] else { return }
-        if events.contains(.writable) || !client.outbox.isEmpty {
-            if case .gone = client.flush() { return drop(fd) }
+        let now = monotonicNanoseconds()
+        if events.contains(.writable) || client.waiting > 0 {
+            let before = client.waiting
+            let result = client.flush(now: now)
+            server.outputBytes -= before - client.waiting
+            if case .gone = result { return drop(fd) }
         }
-        if events.contains(.readable) || events.contains(.hangup) {
-            while true {
-                let (io, bytes, fds) = UnixSocket.receive(fd)
-                for f in fds { closeDescriptor(f) }
-                switch io {
-                case .done:
-                    client.reader.append(bytes)
-                    while server.clients[fd] != nil {
-                        let body: [UInt8]?
-                        do {
-                            body = try client.reader.next()
-                        } catch {
-                            _ = client.queue(ControlError(id: nil, code: .badRequest, message: "frame length \(error) is out of range (1 to \(Frame.maxRequest) bytes)").json)
-                            _ = client.flush()
-                            return drop(fd, because: "bad frame length")
-                        }
-                        guard let body else { break }
-                        handle(body, from: client)
-                    }
-                    if server.clients[fd] == nil { return }
-                    continue
-                case .wouldBlock:
-                    break
-                case .closed, .failed:
-                    return drop(fd)
+        var served = 0
+        func serveBuffered() -> Bool {
+            while served < limits.requestsPerTurn {
+                let before = client.reader.pending
+                let body: [UInt8]?
+                do {
+                    body = try client.reader.next()
+                } catch {
+                    let message = "a request frame must be 1 to \(Frame.maxRequest) bytes long, and this one announced \(error.announced) bytes"
+                    send(ControlError(id: nil, code: .badRequest, message: message).json, to: client)
+                    if server.clients[fd] != nil { _ = client.flush(now: now) }
+                    drop(fd, because: "bad frame length (\(error.announced) bytes)")
+                    return false
                 }
-                break
+                server.inputBytes -= before - client.reader.pending
+                guard let body else { break }
+                served += 1
+                handle(body, from: client)
+                if server.clients[fd] == nil { return false }
             }
+            return true
+        }
+        guard serveBuffered() else { return }
+        if served < limits.requestsPerTurn && (events.contains(.readable) || events.contains(.hangup)) {
+            let (io, bytes, fds) = UnixSocket.receive(fd)
+            for f in fds { closeDescriptor(f) }
+            switch io {
+            case .done:
+                if client.reader.pending == 0 { client.partialSince = now }
+                client.reader.append(bytes)
+                server.inputBytes += bytes.count
+                guard serveBuffered() else { return }
+            case .wouldBlock:
+                break
+            case .closed, .failed:
+                return drop(fd)
+            }
+        }
+        if client.reader.pending == 0 {
+            client.partialSince = nil
+        } else if served > 0 {
+            // What is left began after the frames just served.
+            client.partialSince = now
+        }
+        if client.reader.pending > 0 && server.inputBytes > limits.totalInput && !client.privileged {
+            return drop(fd, because: "the daemon holds \(server.inputBytes) bytes of unanswered requests, over its limit of \(limits.totalInput)")
+        }
+        if client.reader.hasWholeFrame {
+            server.busy.insert(fd)
+        } else {
+            server.busy.remove(fd)
         }
         updateInterest(client)
     }
 
-    /// Watches a client for writability only while it has output waiting.
+    /// Serves the clients that still have whole requests waiting.
+    func serviceBusyClients() {
+        for fd in server.busy {
+            serviceClient(fd, [])
+        }
+    }
+
+    /// Watches a client for writability only while it has output waiting,
+    /// and not for input while it has whole requests waiting to be served.
     func updateInterest(_ client: Client) {
         guard server.clients[client.fd] != nil else { return }
-        switch client.flush() {
+        let before = client.waiting
+        let result = client.flush(now: monotonicNanoseconds())
+        server.outputBytes -= before - client.waiting
+        switch result {
         case .gone:
             drop(client.fd)
         case .pending:
-            try? epoll.watch(client.fd, for: [.readable, .writable, .hangup])
+            watch(client, [.readable, .writable, .hangup])
         case .drained:
-            try? epoll.watch(client.fd, for: [.readable, .hangup])
+            watch(client, [.readable, .hangup])
+        }
+    }
+
+    /// Changes what epoll watches a client for, when it changes.
+    private func watch(_ client: Client, _ events: Epoll.Events) {
+        guard client.interest != events else { return }
+        do {
+            try epoll.watch(client.fd, for: events)
+            client.interest = events
+        } catch {
+            drop(client.fd, because: error.description)
         }
     }
 
     func send(_ value: JSONValue, to client: Client) {
-        guard client.queue(value) else {
-            return drop(client.fd, because: "it does not read its replies (over \(Client.maxOutbox) bytes waiting)")
+        send(frame: Frame.encode(Array(value.compact.utf8)), to: client)
+    }
+
+    /// Queues an encoded frame for a client, dropping the client if that
+    /// would break its limit or (for a slow reader) the daemon's total.
+    func send(frame: [UInt8], to client: Client) {
+        guard client.waiting + frame.count <= limits.outbox else {
+            return drop(client.fd, because: "it does not read its replies (over \(limits.outbox) bytes waiting)")
         }
+        if server.outputBytes + frame.count > limits.totalOutbox && client.waiting > limits.slowReader {
+            return drop(client.fd, because: "it reads too slowly while the daemon holds \(server.outputBytes) bytes for its clients (limit \(limits.totalOutbox))")
+        }
+        client.queue(frame: frame, now: monotonicNanoseconds())
+        server.outputBytes += frame.count
         // A large reply was built: let the loop give the heap back afterwards.
-        if client.outbox.count > 64 * 1024 { heavyWorkDone = true }
+        if client.waiting > 64 * 1024 { heavyWorkDone = true }
         updateInterest(client)
+    }
+
+    /// Drops clients whose half-sent frame or untaken output is older than
+    /// its timeout. Returns when the next such deadline falls, if any.
+    @discardableResult
+    func sweepClients(now: Int64) -> Int64? {
+        var next: Int64?
+        for client in Array(server.clients.values) {
+            if let since = client.partialSince {
+                let due = since + limits.partialFrameTimeout
+                if due <= now {
+                    drop(client.fd, because: "it began a request and did not finish it within \(limits.partialFrameTimeout / 1_000_000_000) s")
+                    continue
+                }
+                next = min(next ?? due, due)
+            }
+            if client.waiting > 0, let since = client.waitingSince {
+                let due = since + limits.stalledReaderTimeout
+                if due <= now {
+                    drop(client.fd, because: "it took none of its \(client.waiting) waiting bytes for \(limits.stalledReaderTimeout / 1_000_000_000) s")
+                    continue
+                }
+                next = min(next ?? due, due)
+            }
+        }
+        return next
     }
 
     /// Whether this client may call `method`: root may do everything, and
@@ -125,7 +290,7 @@ extension Daemon {
             guard let job = p.job, !job.isEmpty else { return fail(.invalidArguments, "missing job name") }
             guard p.env.allSatisfy(isAssignment) else { return fail(.invalidArguments, "Env must be KEY=VALUE pairs") }
             if shuttingDown && request.method == .start { return fail(.jobFailed, "the daemon is shutting down") }
-            guard client.inFlight < Client.maxInFlight else { return fail(.invalidArguments, "too many requests in flight on this connection") }
+            guard client.inFlight < limits.inFlight else { return fail(.invalidArguments, "too many requests in flight on this connection") }
             let action: ControlAction
             switch request.method {
             case .start: action = .start
@@ -147,7 +312,7 @@ extension Daemon {
         case .emit:
             guard let name = p.event, !name.isEmpty else { return fail(.invalidArguments, "missing event name") }
             guard p.env.allSatisfy(isAssignment) else { return fail(.invalidArguments, "Env must be KEY=VALUE pairs") }
-            guard client.inFlight < Client.maxInFlight else { return fail(.invalidArguments, "too many requests in flight on this connection") }
+            guard client.inFlight < limits.inFlight else { return fail(.invalidArguments, "too many requests in flight on this connection") }
             if p.wait {
                 let rid = nextRequestID
                 nextRequestID += 1
@@ -217,6 +382,13 @@ extension Daemon {
             logs?.flushHeld()
             send(replyJSON(id: request.id, result: .object([("held", .number(logs?.heldBytes ?? 0))])), to: client)
         case .subscribe:
+            if !client.subscribed && !client.privileged {
+                let uid = client.credentials.uid
+                guard server.subscribersByUser[uid, default: 0] < limits.subscribersPerUser else {
+                    return fail(.invalidArguments, "uid \(uid) already has \(limits.subscribersPerUser) subscriptions")
+                }
+                server.subscribersByUser[uid, default: 0] += 1
+            }
             client.subscribed = true
             send(replyJSON(id: request.id, result: .object([])), to: client)
         }
@@ -241,8 +413,12 @@ extension Daemon {
     /// Sends an event to every subscribed client.
     func broadcast(_ event: JSONValue) {
         let message = JSONValue.object([("v", .number(protocolVersion)), ("event", event)])
-        for client in server.clients.values where client.subscribed {
-            send(message, to: client)
+        let subscribers = server.clients.values.filter(\.subscribed)
+        guard !subscribers.isEmpty else { return }
+        // Encoded once, whoever receives it.
+        let frame = Frame.encode(Array(message.compact.utf8))
+        for client in subscribers where server.clients[client.fd] != nil {
+            send(frame: frame, to: client)
         }
     }
 

@@ -27,7 +27,8 @@ final class TestDaemon {
 
     /// Writes the jobs, then starts the daemon and waits for its socket.
     init(jobs initial: [String: String] = [:], arguments: [String] = [], user: Bool = true,
-         wrapper: [String] = [], waitForSocket: Bool = true, daybreak: String? = nil) throws {
+         wrapper: [String] = [], waitForSocket: Bool = true, daybreak: String? = nil,
+         standardError: Pipe? = nil) throws {
         dir = try TempDir()
         usesWrapper = !wrapper.isEmpty
         socket = dir.path("run/control")
@@ -52,7 +53,8 @@ final class TestDaemon {
         _ = FileManager.default.createFile(atPath: logURL.path, contents: nil)
         let log = try FileHandle(forWritingTo: logURL)
         p.standardOutput = log
-        p.standardError = log
+        // A test may give the daemon a standard error that nobody reads.
+        p.standardError = standardError ?? log
         p.standardInput = FileHandle.nullDevice
         try p.run()
         process = p
@@ -83,12 +85,12 @@ final class TestDaemon {
         try initctl(args, asUser: uid)
     }
 
-    func initctl(_ args: [String], asUser uid: String? = nil) throws -> RunResult {
+    func initctl(_ args: [String], asUser uid: String? = nil, timeout: Double = 60) throws -> RunResult {
         let tool = binDirectory.appendingPathComponent("initctl").path
         if let uid {
-            return try runProgram("/usr/bin/setpriv", ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", tool, "--socket", socket] + args)
+            return try runProgram("/usr/bin/setpriv", ["--reuid=\(uid)", "--regid=\(uid)", "--clear-groups", tool, "--socket", socket] + args, timeout: timeout)
         }
-        return try runProgram(tool, ["--socket", socket] + args)
+        return try runProgram(tool, ["--socket", socket] + args, timeout: timeout)
     }
 
     /// What the daemon wrote to its standard error so far.

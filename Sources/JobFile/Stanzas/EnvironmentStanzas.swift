@@ -20,9 +20,13 @@ extension Parser {
             throw lexer.error("expected a variable name (letters, digits and '_', not starting with a digit) after 'env', got '\(variable.name)'", at: mark)
         }
         try lexer.endStatement(after: "env \(variable.name)")
-        if let i = job.env.firstIndex(where: { $0.name == variable.name }) {
+        if envPositions == nil {
+            envPositions = Dictionary(job.env.enumerated().map { ($1.name, $0) }, uniquingKeysWith: { first, _ in first })
+        }
+        if let i = envPositions![variable.name] {
             job.env[i] = variable
         } else {
+            envPositions![variable.name] = job.env.count
             job.env.append(variable)
         }
     }
@@ -34,7 +38,8 @@ extension Parser {
                 let hint = tok.text.hasPrefix("$") ? "; write the name without '$'" : ""
                 throw lexer.error("expected a variable name after 'export', got '\(tok.text)'\(hint)", at: tokenMark(tok))
             }
-            if !job.export.contains(tok.text) { job.export.append(tok.text) }
+            if exportNames == nil { exportNames = Set(job.export) }
+            if exportNames!.insert(tok.text).inserted { job.export.append(tok.text) }
         }
     }
 

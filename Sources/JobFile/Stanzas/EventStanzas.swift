@@ -8,7 +8,8 @@ extension Parser {
             guard !tok.text.isEmpty else {
                 throw lexer.error("expected an event name after 'emits', got an empty string", at: tokenMark(tok))
             }
-            if !job.emits.contains(tok.text) { job.emits.append(tok.text) }
+            if emitNames == nil { emitNames = Set(job.emits) }
+            if emitNames!.insert(tok.text).inserted { job.emits.append(tok.text) }
         }
     }
 
