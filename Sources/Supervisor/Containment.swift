@@ -256,7 +256,7 @@ extension Daemon {
             if !left.isEmpty {
                 let routine = s.goal == .stop
                 let label = o.instance.isEmpty ? o.job : "\(o.job) (\(o.instance))"
-                log.write(routine ? .info : .message, "\(label) main process (\(pid)) ended but other processes of the job remain: \(left.map(String.init).joined(separator: ", "))")
+                log.write(routine ? .info : .message, "\(label) main process (\(pid)) ended but other processes of the job remain: \(left.map { "(\($0))" }.joined(separator: " "))")
             }
             break
         }
