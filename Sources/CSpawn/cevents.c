@@ -54,7 +54,7 @@ int cevents_inotify_create(void)
 
 int cevents_inotify_watch_directory(int fd, const char *path)
 {
-	return inotify_add_watch(fd, path, IN_CREATE | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
+	return inotify_add_watch(fd, path, IN_CREATE | IN_MODIFY | IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
 				 IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
 }
 

@@ -18,13 +18,14 @@ struct Flags {
     var socket: String?
     var stateFd: String?
     var help = false
+    var version = false
 
     static let usage = """
         Usage: daybreak [OPTION]...
         An event-driven init daemon and service supervisor that runs Upstart job files.
 
-          --user                 user (session) mode: jobs from $XDG_CONFIG_HOME/upstart and ~/.init,
-                                 a private control socket
+          --user                 user (session) mode: jobs from $XDG_CONFIG_HOME/upstart, ~/.init and
+                                 each $XDG_CONFIG_DIRS/upstart, a private control socket
           --confdir DIR          a job directory; repeat for several; replaces the defaults
           --logdir DIR           where console log output goes
           --no-log               discard job output (console log becomes console none)
@@ -36,9 +37,11 @@ struct Flags {
                                  'initctl reload-configuration' or SIGHUP
           --no-cgroups           do not put job instances in cgroups (when another manager
                                  owns them): stop reaches the main process's group only
-          --socket PATH          the control socket's path
+          --socket PATH          the control socket's path; in user mode its directory must be
+                                 owned by you and private (mode 0700), or it is refused
           --state-fd FD          stateful re-exec (not supported by this build)
           -h, --help             show this help
+              --version              show the version
 
         See docs/running.md.
         """
@@ -71,6 +74,7 @@ struct Flags {
                 case "--socket": f.socket = try value(name).get()
                 case "--state-fd": f.stateFd = try value(name).get()
                 case "-h", "--help": f.help = true
+                case "--version": f.version = true
                 default: return .failure(FlagError("unknown option '\(a)'"))
                 }
             } catch {

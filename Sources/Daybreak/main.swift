@@ -21,7 +21,11 @@ struct DaybreakCommand {
         if user {
             let config = env["XDG_CONFIG_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? home + "/.config"
             let cache = env["XDG_CACHE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? home + "/.cache"
-            options.confDirectories = confdir.isEmpty ? [config + "/upstart", home + "/.init"] : confdir
+            // Upstart's user-session order (init(5)): $XDG_CONFIG_HOME/upstart,
+            // the deprecated ~/.init, then each $XDG_CONFIG_DIRS/upstart.
+            let xdgDirs = (env["XDG_CONFIG_DIRS"].flatMap { $0.isEmpty ? nil : $0 } ?? "/etc/xdg")
+                .split(separator: ":").map(String.init).filter { $0.hasPrefix("/") }
+            options.confDirectories = confdir.isEmpty ? [config + "/upstart", home + "/.init"] + xdgDirs.map { $0 + "/upstart" } : confdir
             options.logDirectory = noLog ? nil : (logdir ?? cache + "/upstart")
             options.socketPath = socket ?? SocketPath.user(environment: env, uid: Identity.effectiveUserID)
         } else {
@@ -41,13 +45,27 @@ struct DaybreakCommand {
             fail(error.description)
         }
         let mode = user ? "--user " : ""
+        let logs = options.logDirectory.map { "job output goes to \($0)/JOB.log" } ?? "job output is discarded (--no-log)"
         FileSystem.writeStandardError("""
             daybreak: supervising jobs from \(options.confDirectories.joined(separator: ", ")); control socket \(options.socketPath)
-            daybreak: in another shell try: initctl \(mode)--socket \(options.socketPath) list   (also: start JOB, status JOB, stop JOB, emit EVENT, monitor)
+            daybreak: \(logs)
+            daybreak: in another shell try: \(initctlCommand()) \(mode)--socket \(options.socketPath) list   (also: start JOB, status JOB, stop JOB, emit EVENT, monitor)
 
             """)
         Process.exit(daemon.run())
     }
+}
+
+/// How to run initctl from where the user is: the one built or installed
+/// beside this daybreak, by its full path; in a checkout where it is not
+/// built yet (`swift run daybreak` builds daybreak alone), `swift run
+/// initctl`; otherwise plain `initctl`, from PATH.
+func initctlCommand() -> String {
+    guard let exe = FileSystem.resolvedLink("/proc/self/exe"), let slash = exe.lastIndex(of: "/") else { return "initctl" }
+    let dir = String(exe[..<slash])
+    if FileSystem.kind(of: dir + "/initctl") == .regular { return dir + "/initctl" }
+    if dir.contains("/.build/") { return "swift run initctl" }
+    return "initctl"
 }
 
 func fail(_ message: String) -> Never {
@@ -62,6 +80,11 @@ case .failure(let error):
 case .success(let flags):
     if flags.help {
         FileSystem.writeStandardOutput(Flags.usage + "\n")
+        Process.exit(0)
+    }
+    if flags.version {
+        // The same words `initctl version` gets from a running daemon.
+        FileSystem.writeStandardOutput("init (daybreak 0.1.0)\n")
         Process.exit(0)
     }
     DaybreakCommand(flags: flags).run()

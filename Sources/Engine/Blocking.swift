@@ -47,12 +47,14 @@ extension Engine {
         }
     }
 
-    /// Upstart's JobFailed messages, naming the instance.
+    /// Upstart's JobFailed messages (job_finished in init/job.c), word for
+    /// word: they name nothing, and scripts match them whole. The daemon's
+    /// log says which instance failed and why.
     static func failureMessage(_ action: ControlAction, _ key: InstanceKey) -> String {
         switch action {
-        case .stop: return "Job failed while stopping: \(key)"
-        case .restart: return "Job failed to restart: \(key)"
-        default: return "Job failed to start: \(key)"
+        case .stop: return "Job failed while stopping"
+        case .restart: return "Job failed to restart"
+        default: return "Job failed to start"
         }
     }
 

@@ -50,7 +50,7 @@ extension Engine {
             } else if def.instance == nil {
                 out.append(.reply(r.id, .ok(InstanceStatus(job: r.job, instance: "", goal: .stop, state: .waiting, processes: []))))
             } else {
-                out.append(.reply(r.id, .error("Unknown instance: \(key)")))
+                out.append(.reply(r.id, .error(Engine.unknownInstance(key))))
             }
         case .usage:
             break
@@ -75,9 +75,16 @@ extension Engine {
 
     /// `stop` and `restart` act only on an instance that exists and whose
     /// goal is start; otherwise they answer Upstart's error and return false.
+    /// Upstart's UnknownInstance text names the instance alone (empty for
+    /// a job without `instance`), as job_class_stop and
+    /// job_class_get_instance do; scripts match it.
+    static func unknownInstance(_ key: InstanceKey) -> String {
+        "Unknown instance: \(key.instance)"
+    }
+
     mutating func requireStarted(_ key: InstanceKey, _ r: ControlRequest) -> Bool {
         guard let inst = state.instances[key] else {
-            out.append(.reply(r.id, .error("Unknown instance: \(key)")))
+            out.append(.reply(r.id, .error(Engine.unknownInstance(key))))
             return false
         }
         guard inst.goal != .stop else {
@@ -118,10 +125,11 @@ extension Engine {
     }
 
     /// `reload`: sends the job's `reload signal` (default SIGHUP) to the
-    /// main process; an instance without a live main process is an error.
+    /// main process alone, never its process group (Upstart's job_reload);
+    /// an instance without a live main process is an error.
     mutating func reload(_ key: InstanceKey, _ r: ControlRequest) {
         guard let inst = state.instances[key] else {
-            out.append(.reply(r.id, .error("Unknown instance: \(key)")))
+            out.append(.reply(r.id, .error(Engine.unknownInstance(key))))
             return
         }
         guard let pid = inst.pids[.main] else {
@@ -129,7 +137,7 @@ extension Engine {
             return
         }
         let sig = definition(key.job).job.reloadSignal
-        out.append(.signal(pid: pid, signal: sig))
+        out.append(.reload(pid: pid, signal: sig))
         out.append(.reply(r.id, .ok(inst.status)))
     }
 }

@@ -38,6 +38,14 @@ extension Engine {
         state.classes.keys.filter { !state.classes[$0]!.removed }.sorted()
     }
 
+    /// The job classes `initctl list` shows: every loaded one, and a deleted
+    /// one while an instance of it remains (Upstart keeps such a class
+    /// until its last instance stops). Sorted.
+    public var listedJobNames: [String] {
+        let kept = Set(state.instances.keys.map(\.job))
+        return state.classes.keys.filter { !state.classes[$0]!.removed || kept.contains($0) }.sorted()
+    }
+
     /// The global job environment table: the variables every new instance
     /// starts with (Upstart's `PATH` and `TERM`, plus `set-env` changes).
     public var defaultEnvironment: [String] {

@@ -9,6 +9,9 @@ public enum Effect: Hashable, Sendable {
     /// Send a signal to a process (the shell sends it to the process group
     /// when the process leads one).
     case signal(pid: Int32, signal: Signal)
+    /// Send a job's reload signal to its main process alone, never to the
+    /// process group it leads (`initctl reload`, as Upstart does).
+    case reload(pid: Int32, signal: Signal)
     /// Fire `timerFired(id)` at the given time (or as soon after as it can).
     case armTimer(TimerID, at: EngineTime)
     /// Forget a timer armed earlier; a late `timerFired` for it is ignored.

@@ -121,8 +121,19 @@ extension Engine {
             state.instances[key]!.killPid = nil
         }
         let def = definition(key.job).job
-        if status.isFailure {
+        // Routine ends go to the verbose log only: a main process killed by
+        // the signal sent to stop it, and an exit listed in `normal exit`.
+        // The default log keeps what a person should act on.
+        let stopping = inst.goal == .stop && [.killed, .stopping, .preStop].contains(inst.state)
+        let routine: Bool
+        switch status {
+        case .killed(let sig): routine = (kind == .main && stopping && (sig == def.killSignal || sig == .kill)) || def.isNormalExit(status)
+        case .exited: routine = def.isNormalExit(status)
+        }
+        if status.isFailure && !routine {
             warn("\(key) \(kind.rawValue) process (\(pid)) \(status.exitText)")
+        } else if status.isFailure {
+            info("\(key) \(kind.rawValue) process (\(pid)) \(status.exitText)")
         } else {
             info("\(key) \(kind.rawValue) process (\(pid)) exited normally")
         }

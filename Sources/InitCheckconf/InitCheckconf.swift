@@ -88,6 +88,11 @@ struct InitCheckconf: ParsableCommand {
                 printError("\(overrideError) (the override is ignored; the job file alone defines '\(name)')")
                 return (false, .object(entry + [("ok", .bool(false)), ("error", overrideError.json), ("job", job.json)]))
             }
+            if !quiet {
+                for w in Parser.upstartRejects(name: name, bytes: confBytes, file: conf) {
+                    printError("\(w.file):\(w.line):\(w.column): warning: \(w.message)")
+                }
+            }
             if !quiet && !json { print("File \(conf): syntax ok") }
             return (true, .object(entry + [("ok", .bool(true)), ("error", .null), ("job", job.json)]))
         } catch let error as JobParseError {

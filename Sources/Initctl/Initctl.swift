@@ -10,16 +10,20 @@ extension Verb {
     static let valueOptions: Set<String> = ["-i", "--ignore-events"]
 
     static let table: [Verb] = [
-        Verb(name: "start", summary: "start a job (a new instance of it)", usage: "start JOB [KEY=VALUE]...") { inv throws(CommandFailure) in
+        Verb(name: "start", summary: "start a job (a new instance of it)", usage: "start JOB [KEY=VALUE]...",
+             detail: "JOB names the job to start; the variables that follow are the new instance's environment, and pick the instance of an `instance` job. Without JOB, inside a job, starts the job it runs in.") { inv throws(CommandFailure) in
             try runJobCommand(.start, inv)
         },
-        Verb(name: "stop", summary: "stop a job instance", usage: "stop JOB [KEY=VALUE]...") { inv throws(CommandFailure) in
+        Verb(name: "stop", summary: "stop a job instance", usage: "stop JOB [KEY=VALUE]...",
+             detail: "JOB names the job to stop; the variables that follow reach its pre-stop and post-stop processes, and pick the instance of an `instance` job.") { inv throws(CommandFailure) in
             try runJobCommand(.stop, inv)
         },
-        Verb(name: "restart", summary: "restart a job instance, keeping its environment", usage: "restart JOB [KEY=VALUE]...") { inv throws(CommandFailure) in
+        Verb(name: "restart", summary: "restart a job instance, keeping its environment", usage: "restart JOB [KEY=VALUE]...",
+             detail: "JOB names the job to restart; the variables that follow pick the instance. The instance keeps its environment.") { inv throws(CommandFailure) in
             try runJobCommand(.restart, inv)
         },
-        Verb(name: "reload", summary: "send a job's main process its reload signal", usage: "reload JOB [KEY=VALUE]...") { inv throws(CommandFailure) in
+        Verb(name: "reload", summary: "send a job's main process its reload signal", usage: "reload JOB [KEY=VALUE]...",
+             detail: "Sends the main process (alone, not its process group) the job's reload signal, SIGHUP unless the job says otherwise.") { inv throws(CommandFailure) in
             let params = try jobTarget(inv)
             _ = try inv.globals.withClient { client throws(ControlError) in try client.call(.reload, params) }
         },
@@ -41,7 +45,7 @@ extension Verb {
             FileSystem.writeStandardOutput(out)
         },
         Verb(name: "emit", summary: "emit an event; wait until what it started or stopped settles", usage: "emit EVENT [KEY=VALUE]...",
-             minArguments: 1) { inv throws(CommandFailure) in
+             minArguments: 1, missing: "missing event name") { inv throws(CommandFailure) in
             let params = Request.Params(env: try environmentArguments(inv.rest), wait: !inv.globals.noWait, event: inv.positionals[0])
             _ = try inv.globals.withClient { client throws(ControlError) in try client.call(.emit, params) }
         },
@@ -82,26 +86,27 @@ extension Verb {
             FileSystem.writeStandardOutput((result["env"]?.strings ?? []).map { $0 + "\n" }.joined())
         },
         Verb(name: "get-env", summary: "show one variable of the job environment table", usage: "get-env VARIABLE",
-             flags: globalFlag, minArguments: 1, maxArguments: 1) { inv throws(CommandFailure) in
+             flags: globalFlag, minArguments: 1, maxArguments: 1, missing: "missing variable name") { inv throws(CommandFailure) in
             var params = envTableParams(inv)
             params.name = inv.positionals[0]
             let result = try inv.globals.withClient { client throws(ControlError) in try client.call(.getEnv, params) }
             FileSystem.writeStandardOutput((result["value"]?.string ?? "") + "\n")
         },
         Verb(name: "set-env", summary: "set variables in the job environment table", usage: "set-env [-r] VARIABLE[=VALUE]...",
-             flags: globalFlag.merging(retainFlag) { a, _ in a }, minArguments: 1) { inv throws(CommandFailure) in
+             flags: globalFlag.merging(retainFlag) { a, _ in a }, minArguments: 1, missing: "missing variable value",
+             detail: "A name is letters, digits and underscores, not starting with a digit; any other is refused.") { inv throws(CommandFailure) in
             try changeEnvTable(.setEnv, inv)
         },
         Verb(name: "unset-env", summary: "remove variables from the job environment table", usage: "unset-env VARIABLE...",
-             flags: globalFlag.merging(retainFlag) { a, _ in a }, minArguments: 1) { inv throws(CommandFailure) in
+             flags: globalFlag.merging(retainFlag) { a, _ in a }, minArguments: 1, missing: "missing variable name") { inv throws(CommandFailure) in
             try changeEnvTable(.unsetEnv, inv)
         },
         Verb(name: "reset-env", summary: "discard every change to the job environment table", usage: "reset-env",
              flags: globalFlag.merging(retainFlag) { a, _ in a }, maxArguments: 0) { inv throws(CommandFailure) in
             try changeEnvTable(.resetEnv, inv)
         },
-        Verb(name: "usage", summary: "show a job's usage text", usage: "usage JOB", minArguments: 1, maxArguments: 1) { inv throws(CommandFailure) in
-            let params = Request.Params(job: inv.positionals[0])
+        Verb(name: "usage", summary: "show a job's usage text", usage: "usage JOB", maxArguments: 1) { inv throws(CommandFailure) in
+            let params = Request.Params(job: try jobTarget(inv).job)
             let result = try inv.globals.withClient { client throws(ControlError) in try client.call(.usage, params) }
             FileSystem.writeStandardOutput("Usage: \(result["usage"]?.string ?? "")\n")
         },

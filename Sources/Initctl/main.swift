@@ -11,11 +11,14 @@ let programName = aliases.contains(invokedAs) ? invokedAs : "initctl"
 let arguments = (aliases.contains(invokedAs) ? [invokedAs] : []) + Array(CommandLine.arguments.dropFirst())
 
 do {
-    guard let invocation = try parseInvocation(arguments) else {
-        FileSystem.writeStandardOutput(helpText() + "\n")
-        Process.exit(0)
+    switch try parseInvocation(arguments) {
+    case .help(let verb):
+        FileSystem.writeStandardOutput((verb.map(helpText(for:)) ?? helpText()) + "\n")
+    case .version:
+        FileSystem.writeStandardOutput(versionText() + "\n")
+    case .run(let invocation):
+        try invocation.verb.run(invocation)
     }
-    try invocation.verb.run(invocation)
     Process.exit(0)
 } catch {
     if !error.message.isEmpty { FileSystem.writeStandardError("\(programName): \(error.message)\n") }

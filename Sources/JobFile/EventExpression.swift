@@ -117,6 +117,13 @@ extension Parser {
             lexer.skipBlank()
             if lexer.atLineEnd {
                 if frames.count > 1 && !lexer.atEnd {
+                    // A comment inside the parentheses: Daybreak skips it,
+                    // as a reader would; Upstart's parser rejects the file.
+                    if lexer.current == .hash {
+                        upstartRejects.append(lexer.error(
+                            "a comment inside the parentheses of '\(stanza)': Daybreak reads it as a comment, but Upstart 1.13 rejects this file",
+                            at: lexer.mark))
+                    }
                     lexer.skipRestOfLine()
                     continue
                 }

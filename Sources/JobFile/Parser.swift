@@ -23,6 +23,9 @@ public struct Parser {
     var envPositions: [String: Int]?
     var exportNames: Set<String>?
     var emitNames: Set<String>?
+    /// What Daybreak reads but Upstart 1.13 would reject (for
+    /// `init-checkconf`; the daemon does not act on them).
+    var upstartRejects: [JobParseError] = []
 
     init(bytes: [UInt8], file: String, job: JobClass) {
         self.lexer = Lexer(bytes: bytes, file: file)
@@ -44,6 +47,19 @@ public struct Parser {
         var parser = Parser(bytes: bytes, file: file, job: JobClass(name: name))
         try parser.run()
         return parser.job
+    }
+
+    /// The places in a job file that Daybreak accepts but Upstart 1.13
+    /// would reject the file for (a `#` comment inside the parentheses of a
+    /// multi-line `start on` or `stop on`). Empty for a file with an error.
+    public static func upstartRejects(name: String, bytes: [UInt8], file: String) -> [JobParseError] {
+        var parser = Parser(bytes: bytes, file: file, job: JobClass(name: name))
+        do {
+            try parser.run()
+        } catch {
+            return []
+        }
+        return parser.upstartRejects
     }
 
     /// Parses a job file and its override, as Upstart does: the override's

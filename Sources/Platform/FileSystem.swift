@@ -70,6 +70,14 @@ public enum FileSystem {
         access(path, W_OK) == 0
     }
 
+    /// The target of a symbolic link (`/proc/self/exe`), or nil.
+    public static func resolvedLink(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink(path, &buffer, buffer.count - 1)
+        guard n > 0 else { return nil }
+        return String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     public static func kind(of path: String) -> FileKind? {
         var st = stat()
         guard stat(path, &st) == 0 else { return nil }

@@ -61,6 +61,14 @@ public enum UnixSocket {
         return fd
     }
 
+    /// Closes a listening socket and removes its file, if the file is
+    /// still a socket (a clean exit leaves nothing behind).
+    public static func closeListener(_ fd: Int32, path: String) {
+        close(fd)
+        var st = stat()
+        if lstat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFSOCK { unlink(path) }
+    }
+
     /// What one accept(2) gave.
     public enum Accepted: Equatable {
         /// A new client, non-blocking and close-on-exec.

@@ -250,9 +250,13 @@ extension Daemon {
                   s.processes.contains(where: { $0.process == .main && $0.pid == pid }) else { continue }
             let listed = Set(s.processes.map(\.pid))
             let left = containment.processes(job: o.job, instance: o.instance).filter { !listed.contains($0) }
+            // Routine when the job is being stopped (they are stopped with
+            // it); only a main process that ends on its own, leaving others
+            // behind, is worth a line in the default log.
             if !left.isEmpty {
+                let routine = s.goal == .stop
                 let label = o.instance.isEmpty ? o.job : "\(o.job) (\(o.instance))"
-                log.write(.message, "\(label) main process (\(pid)) ended but other processes of the job remain: \(left.map { "(\($0))" }.joined(separator: " "))")
+                log.write(routine ? .info : .message, "\(label) main process (\(pid)) ended but other processes of the job remain: \(left.map { "(\($0))" }.joined(separator: " "))")
             }
             break
         }

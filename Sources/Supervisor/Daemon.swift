@@ -128,11 +128,15 @@ public final class Daemon {
     public func run() -> Int32 {
         log.write(.info, "listening on \(server.path)")
         reloadConfiguration()
+        reportMissingDirectories()
         if let event = options.startupEvent {
             feed(.emit(name: event, environment: [], waiter: nil))
         }
         let status = loop()
         containment.tearDown { while (try? Reaper.reap(-1)) ?? nil != nil {} }
+        // Nothing answers there any more: a socket file left behind would
+        // only make clients wait for a daemon that is gone.
+        UnixSocket.closeListener(server.listener, path: server.path)
         return status
     }
 
@@ -172,6 +176,11 @@ public final class Daemon {
             log.write(.debug, "sending SIG\(signal.name) to process \(pid)")
             _ = signalTracked(pid, signal.number)
             Process.signal(pid, signal.number)
+        case .reload(let pid, let signal):
+            // The main process alone: its children (a shell's commands, a
+            // daemon's workers) are not the ones asked to reload.
+            log.write(.debug, "sending SIG\(signal.name) to process \(pid) (reload)")
+            Process.signalOne(pid, signal.number)
         case .armTimer(let id, let at):
             timers[id] = at
             armEarliestTimer()
@@ -365,13 +374,21 @@ public final class Daemon {
     func reloadConfiguration() {
         heavyWorkDone = true
         let engine = self.engine
-        let (inputs, problems) = sources.rescan(current: { engine.loadedClass($0) })
-        for p in problems { log.write(.error, p) }
-        for input in inputs {
-            if case .jobClassAdded(let job) = input { log.write(.debug, "loaded job \(job.name)") }
-            feed(input)
-        }
-        if let inotify {
+        let inotify = self.inotify
+        // A directory that appears while the watches are being set up is
+        // read on the next pass, so `mkdir -p a/b/jobs` is never half seen.
+        var pass = 0
+        var missing = Set(sources.missingDirectories().map(\.directory))
+        repeat {
+            pass += 1
+            let (inputs, problems) = sources.rescan(current: { engine.loadedClass($0) },
+                                                    beingWritten: { inotify?.beingWritten.contains($0) ?? false })
+            for p in problems { log.write(.error, p) }
+            for input in inputs {
+                if case .jobClassAdded(let job) = input { log.write(.debug, "loaded job \(job.name)") }
+                feed(input)
+            }
+            guard let inotify else { break }
             for dir in sources.watchDirectories() {
                 do {
                     try inotify.watch(directory: dir)
@@ -379,6 +396,21 @@ public final class Daemon {
                     log.write(.warn, error.description)
                 }
             }
+            for (_, parent) in sources.missingDirectories() {
+                try? inotify.watch(directory: parent, forSubdirectory: true)
+            }
+            let still = Set(sources.missingDirectories().map(\.directory))
+            if still == missing { break }
+            missing = still
+        } while pass < 4
+    }
+
+    /// Says, at start-up, which job directories do not exist (and, with
+    /// inotify, that they are watched for).
+    func reportMissingDirectories() {
+        for (dir, parent) in sources.missingDirectories() {
+            let how = inotify != nil ? "; watching \(parent) for it to appear" : "; 'initctl reload-configuration' reads it once it exists"
+            log.write(.message, "job directory \(dir) does not exist\(how)")
         }
     }
 

@@ -74,7 +74,12 @@ struct JobSources {
     /// engine up to date, with the problems found on the way. `current`
     /// gives the engine's definition of a job, to tell a real change from a
     /// rewrite that changed nothing.
-    mutating func rescan(current: (String) -> JobClass?) -> (inputs: [Input], problems: [String]) {
+    ///
+    /// A file `beingWritten` says is still open for writing is left as it
+    /// was last read (not read at all, if never): a half-written file is
+    /// never parsed, and one that has never parsed is not a job.
+    mutating func rescan(current: (String) -> JobClass?,
+                         beingWritten: (String) -> Bool = { _ in false }) -> (inputs: [Input], problems: [String]) {
         var seen: [String: Source] = [:]
         var inputs: [Input] = []
         var problems: [String] = []
@@ -91,6 +96,13 @@ struct JobSources {
             for entry in ConfEntry.entries(from: files) where seen[entry.name] == nil {
                 let confPath = dir + "/" + entry.conf
                 let overridePath = entry.override.map { dir + "/" + $0 }
+                if beingWritten(confPath) || overridePath.map(beingWritten) == true {
+                    if let last = lastSource(entry.name) {
+                        seen[entry.name] = last
+                        if broken.contains(entry.name) { nowBroken.insert(entry.name) }
+                    }
+                    continue
+                }
                 let source = Source(directory: dir, conf: entry.conf,
                                     override: overridePath.map(OverrideSource.init(path:)), confStamp: FileStamp(path: confPath))
                 seen[entry.name] = source
@@ -127,6 +139,22 @@ struct JobSources {
         sources = seen.sorted { $0.key < $1.key }.map { (name: $0.key, source: $0.value) }
         broken = nowBroken
         return (inputs, problems)
+    }
+
+    /// The job directories that do not exist, each with its nearest
+    /// existing parent: inotify watches that parent for the directory to
+    /// appear (as Upstart does).
+    func missingDirectories() -> [(directory: String, parent: String)] {
+        var out: [(String, String)] = []
+        for dir in directories where FileSystem.kind(of: dir) != .directory {
+            var parent = dir
+            repeat {
+                parent = parent.lastIndex(of: "/").map { String(parent[..<$0]) } ?? ""
+                if parent.isEmpty { parent = "/" }
+            } while parent != "/" && FileSystem.kind(of: parent) != .directory
+            out.append((dir, parent))
+        }
+        return out
     }
 
     /// Every directory below the job directories, for inotify to watch.

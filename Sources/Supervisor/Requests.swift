@@ -276,9 +276,7 @@ extension Daemon {
             send(ControlError(id: request.id, code: code, message: message).json, to: client)
         }
         guard allowed(client, request.method) else {
-            let what = request.params.job.map { "You do not have permission to modify job: \($0)" }
-                ?? "You do not have permission to use '\(request.method.rawValue)'"
-            return fail(.permissionDenied, what)
+            return fail(.permissionDenied, permissionMessage(request.method, job: request.params.job))
         }
         let p = request.params
         switch request.method {
@@ -310,7 +308,7 @@ extension Daemon {
             client.inFlight += 1
             feed(.control(ControlRequest(id: rid, action: action, job: job, environment: env, wait: p.wait)))
         case .emit:
-            guard let name = p.event, !name.isEmpty else { return fail(.invalidArguments, "missing event name") }
+            guard let name = p.event, !name.isEmpty else { return fail(.invalidArguments, "Name may not be empty string") }
             guard p.env.allSatisfy(isAssignment) else { return fail(.invalidArguments, "Env must be KEY=VALUE pairs") }
             guard client.inFlight < limits.inFlight else { return fail(.invalidArguments, "too many requests in flight on this connection") }
             if p.wait {
@@ -329,7 +327,7 @@ extension Daemon {
         case .logPriority:
             if let name = p.priority {
                 guard let priority = DaemonLog.Priority(name: name) else {
-                    return fail(.invalidArguments, "unknown log priority '\(name)'; expected debug, info, message, warn, error or fatal")
+                    return fail(.invalidArguments, "The log priority given was not recognised")
                 }
                 log.minimum = priority
             }
@@ -343,6 +341,7 @@ extension Daemon {
             }
             send(replyJSON(id: request.id, result: .object([("jobs", .array(jobs))])), to: client)
         case .checkConfig:
+            if let job = p.job, !engine.jobNames.contains(job) { return fail(.unknownJob, "Invalid job class: \(job)") }
             send(replyJSON(id: request.id, result: .object([("jobs", .array(checkConfig(p)))])), to: client)
         case .listEnv:
             send(replyJSON(id: request.id, result: .object([("env", .array(engine.defaultEnvironment.sorted().map(JSONValue.string)))])), to: client)
@@ -354,9 +353,15 @@ extension Daemon {
             send(replyJSON(id: request.id, result: .object([("value", .string(String(entry.dropFirst(name.count + 1))))])), to: client)
         case .setEnv:
             var table = engine.defaultEnvironment
+            // Every name is checked before any is set, so a refused request
+            // changes nothing. (Upstart 1.13 took any text here; a name a
+            // shell cannot export only breaks the jobs that get it.)
             for v in p.env {
-                let name = String(v.split(separator: "=", maxSplits: 1).first ?? "")
-                guard !name.isEmpty else { return fail(.invalidArguments, "Env must be KEY=VALUE pairs") }
+                let name = v.firstIndex(of: "=").map { String(v[..<$0]) } ?? v
+                guard Environment.isValidName(name) else { return fail(.invalidArguments, "Invalid variable name: '\(name)'") }
+            }
+            for v in p.env {
+                let name = v.firstIndex(of: "=").map { String(v[..<$0]) } ?? v
                 let value = v.contains("=") ? v : v + "=" + (Environment.current[v] ?? "")
                 if let i = table.firstIndex(where: { $0.hasPrefix(name + "=") }) {
                     if !p.retain { table[i] = value }
@@ -369,6 +374,7 @@ extension Daemon {
         case .unsetEnv:
             var table = engine.defaultEnvironment
             for name in p.env {
+                guard table.contains(where: { $0.hasPrefix(name + "=") }) else { return fail(.unknownVariable, "No such variable: \(name)") }
                 table.removeAll { $0.hasPrefix(name + "=") }
             }
             engine.defaultEnvironment = table
@@ -399,7 +405,12 @@ extension Daemon {
         guard let p = pending.removeValue(forKey: id), let client = server.clients[p.client] else { return }
         client.inFlight -= 1
         switch reply {
-        case .ok(let status):
+        case .ok(var status):
+            // An instance that has reached stop/waiting is gone, as in
+            // Upstart, whose initctl then prints the job alone: `JOB stop/waiting`.
+            if let s = status, s.goal == .stop, s.state == .waiting {
+                status = EngineInstanceStatus(job: s.job, instance: "", goal: .stop, state: .waiting, processes: [])
+            }
             let list = status.map { [(p.method == .status ? statusWithGroup($0) : controlStatus($0)).json] } ?? []
             send(replyJSON(id: p.id, result: .object([("instances", .array(list))])), to: client)
         case .text(let text):
@@ -423,10 +434,12 @@ extension Daemon {
     }
 
     /// Every job and instance, as `initctl list` shows them: jobs with no
-    /// instance appear as `stop/waiting`.
+    /// instance appear as `stop/waiting`. A job whose file was deleted
+    /// is listed while an instance of it still runs, as Upstart keeps such
+    /// a class until its last instance stops.
     func listAll() -> [Control.InstanceStatus] {
         var out: [Control.InstanceStatus] = []
-        for name in engine.jobNames {
+        for name in engine.listedJobNames {
             let instances = engine.instances(of: name)
             if instances.isEmpty {
                 out.append(Control.InstanceStatus(job: name, goal: "stop", state: "waiting"))
@@ -444,6 +457,20 @@ extension Daemon {
         let variable = pattern.dropFirst().trimmingBraces()
         guard Environment.isValidName(variable) else { return nil }
         return ["\(variable)=\(instance)"]
+    }
+}
+
+/// Upstart's PermissionDenied texts (init/control.c, init/job_class.c),
+/// one for each request a client may be refused.
+func permissionMessage(_ method: Control.Method, job: String?) -> String {
+    switch method {
+    case .emit: return "You do not have permission to emit an event"
+    case .reloadConfiguration: return "You do not have permission to reload configuration"
+    case .logPriority: return "You do not have permission to set log priority"
+    case .notifyDiskWriteable: return "You do not have permission to notify disk is writeable"
+    case .setEnv, .unsetEnv, .resetEnv: return "You do not have permission to modify job environment"
+    case .listEnv, .getEnv: return "You do not have permission to query job environment"
+    default: return "You do not have permission to modify job: \(job ?? "")"
     }
 }
 

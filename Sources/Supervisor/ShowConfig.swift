@@ -18,6 +18,8 @@ extension Daemon {
                 lines.append("  \(label) \(expr.bracketed)")
             }
         }
+        // Daybreak's `while`, after the stanzas Upstart prints.
+        if let w = job.whileCondition, !enumerate { lines.append("  while \(w.text)") }
         return lines
     }
 

@@ -164,6 +164,9 @@ extension Array where Element == Effect {
     var signals: [(Int32, Signal)] {
         compactMap { if case .signal(let p, let s) = $0 { return (p, s) } else { return nil } }
     }
+    var reloads: [(Int32, Signal)] {
+        compactMap { if case .reload(let p, let s) = $0 { return (p, s) } else { return nil } }
+    }
     var replies: [(RequestID, Reply)] {
         compactMap { if case .reply(let id, let r) = $0 { return (id, r) } else { return nil } }
     }

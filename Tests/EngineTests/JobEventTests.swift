@@ -46,7 +46,7 @@ import JobFile
     let e = h.exit("svc", .preStart, .exited(1))
     #expect(e.spawns.isEmpty, "the main process never starts")
     #expect(e.environment(of: "stopping") == ["JOB=svc", "INSTANCE=", "RESULT=failed", "PROCESS=pre-start", "EXIT_STATUS=1"])
-    #expect(e.reply(req) == .error("Job failed to start: svc"))
+    #expect(e.reply(req) == .error("Job failed to start"))
     #expect(h.goalState("svc") == nil)
 }
 
@@ -67,7 +67,7 @@ import JobFile
     let e = h.answerSpawn(fail: "exec: No such file or directory")
     #expect(e.environment(of: "stopping") == ["JOB=svc", "INSTANCE=", "RESULT=failed", "PROCESS=main"])
     #expect(e.environment(of: "stopped") == ["JOB=svc", "INSTANCE=", "RESULT=failed", "PROCESS=main"])
-    #expect(e.reply(req) == .error("Job failed to start: svc"))
+    #expect(e.reply(req) == .error("Job failed to start"))
 }
 
 @Test func spawnFailureOfPostStartIsPassedOver() {

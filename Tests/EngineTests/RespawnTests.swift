@@ -118,7 +118,7 @@ import JobFile
     h.add("t", "task\nexec /bin/t\n")
     let (r, _) = h.request(.start, "t")
     let e = h.exit("t", .main, .exited(4))
-    #expect(e.reply(r) == .error("Job failed to start: t"))
+    #expect(e.reply(r) == .error("Job failed to start"))
 }
 
 @Test func taskWithRespawnRespawnsOnlyOnFailure() {

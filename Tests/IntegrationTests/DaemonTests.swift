@@ -33,7 +33,7 @@ import Glibc
         #expect(again.status == 1 && again.stderr == "initctl: Job is already running: svc\n")
         _ = try d.initctl("stop", "svc")
         let stopAgain = try d.initctl("stop", "svc")
-        #expect(stopAgain.status == 1 && stopAgain.stderr == "initctl: Unknown instance: svc\n")
+        #expect(stopAgain.status == 1 && stopAgain.stderr == "initctl: Unknown instance: \n")
         let badEnv = try d.initctl("start", "svc", "NOEQUALS")
         #expect(badEnv.status == 1 && badEnv.stderr == "initctl: Env must be KEY=VALUE pairs\n")
     }
@@ -116,7 +116,7 @@ import Glibc
         #expect(try d.initctl("log-priority").stdout == "message\n")
         #expect(try d.initctl("log-priority", "debug").status == 0)
         #expect(try d.initctl("log-priority").stdout == "debug\n")
-        #expect(try d.initctl("log-priority", "loud").stderr.contains("unknown log priority 'loud'"))
+        #expect(try d.initctl("log-priority", "loud").stderr == "initctl: The log priority given was not recognised\n")
         #expect(try d.initctl("usage", "a").stdout == "Usage: a DEV=x\n")
         #expect(try d.initctl("show-config", "a").stdout == "a\n  emits boing\n  start on (starting b and (c or d X=2))\n  stop on stopping wibble\n")
         let e = try d.initctl("show-config", "-e", "a").stdout
@@ -202,7 +202,7 @@ import Glibc
         defer { d.stop() }
         let r = try d.initctl("start", "bad")
         #expect(r.status == 1)
-        #expect(r.stderr.contains("bad"))
+        #expect(r.stderr == "initctl: Job failed to start\n")
         #expect(try d.initctl("status", "bad").stdout == "bad stop/waiting\n")
         #expect(d.daemonLog.contains("bad pre-start process"))
     }
@@ -287,7 +287,7 @@ import Glibc
         #expect(try d.initctl("start", "tty", "TTY=tty2").stdout.hasPrefix("tty (tty2) start/running, process "))
         let list = try d.initctl("list").stdout
         #expect(list.contains("tty (tty1) start/running") && list.contains("tty (tty2) start/running"))
-        #expect(try d.initctl("stop", "tty", "TTY=tty1").stdout == "tty (tty1) stop/waiting\n")
+        #expect(try d.initctl("stop", "tty", "TTY=tty1").stdout == "tty stop/waiting\n")
         #expect(!(try d.initctl("list").stdout.contains("tty1")))
     }
 
@@ -426,7 +426,7 @@ import Glibc
         #expect(start.status == 1)
         #expect(start.stderr == "initctl: You do not have permission to modify job: svc\n")
         let emit = try d.initctl(["emit", "boom"], asUser: "65534")
-        #expect(emit.stderr == "initctl: You do not have permission to use 'emit'\n")
+        #expect(emit.stderr == "initctl: You do not have permission to emit an event\n")
         #expect(try d.initctl("status", "svc").stdout == "svc stop/waiting\n")
     }
 }

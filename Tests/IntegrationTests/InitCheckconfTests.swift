@@ -11,6 +11,15 @@ import Testing
         #expect(r.stderr.isEmpty)
     }
 
+    @Test func aCommentInsideParenthesisedStartOnPassesWithAWarningThatUpstartRejectsIt() throws {
+        let dir = try TempDir()
+        try dir.write("multi.conf", "start on (started a\n    # and started b\n    or started c)\nexec /bin/true\n")
+        let r = try run("init-checkconf", [dir.path("multi.conf")])
+        #expect(r.status == 0)
+        #expect(r.stdout == "File \(dir.path("multi.conf")): syntax ok\n")
+        #expect(r.stderr == "init-checkconf: \(dir.path("multi.conf")):2:5: warning: a comment inside the parentheses of 'start on': Daybreak reads it as a comment, but Upstart 1.13 rejects this file\n")
+    }
+
     @Test func badFileNamesFileLineAndColumnAndExitsOne() throws {
         let dir = try TempDir()
         try dir.write("bad.conf", "description ok\n\nkill signal SIGFOO\n")

@@ -268,12 +268,13 @@ import Testing
         expectError("nice -21\n", 1, 6, "expected a nice value from -20 to 19 after 'nice', got '-21'")
     }
 
-    @Test func oomScoreTakesMinus999To1000OrNever() throws {
+    @Test func oomScoreTakesMinus1000To1000OrNever() throws {
         #expect(try parse("oom score -999\n").oomScore == .score(-999))
+        #expect(try parse("oom score -1000\n").oomScore == .score(-1000))
         #expect(try parse("oom score 1000\n").oomScore == .score(1000))
         #expect(try parse("oom score never\n").oomScore == .never)
-        expectError("oom score 1001\n", 1, 11, "expected a score from -999 to 1000, or 'never', after 'oom score', got '1001'")
-        expectError("oom score -1000\n", 1, 11, "expected a score from -999 to 1000, or 'never', after 'oom score', got '-1000'")
+        expectError("oom score 1001\n", 1, 11, "expected a score from -1000 to 1000, or 'never', after 'oom score', got '1001'")
+        expectError("oom score -1001\n", 1, 11, "expected a score from -1000 to 1000, or 'never', after 'oom score', got '-1001'")
     }
 
     @Test func oldOomAdjustmentIsConvertedToAScore() throws {

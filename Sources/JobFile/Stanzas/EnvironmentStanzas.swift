@@ -109,7 +109,8 @@ extension Parser {
         job.nice = n
     }
 
-    /// `oom score N|never` (N from -999 to 1000), or the older `oom N|never`
+    /// `oom score N|never` (N from -1000 to 1000, the kernel's oom_score_adj range, as Upstart 1.13
+    /// accepts; -1000 is what `never` sets), or the older `oom N|never`
     /// (N from -16 to 15), which is converted to a score as Upstart does:
     /// N * 1000 / 17 for negative N, N * 1000 / 15 for positive N.
     mutating func stanzaOom() throws(JobParseError) {
@@ -120,14 +121,14 @@ extension Parser {
         if first.text == "score" {
             let valueMark = lexer.nextMark()
             guard let tok = try lexer.nextToken() else {
-                throw lexer.error("expected a score from -999 to 1000, or 'never', after 'oom score'", at: valueMark)
+                throw lexer.error("expected a score from -1000 to 1000, or 'never', after 'oom score'", at: valueMark)
             }
             if tok.text == "never" {
                 job.oomScore = .never
-            } else if let n = wholeNumber(tok.text), n >= -999, n <= 1000 {
+            } else if let n = wholeNumber(tok.text), n >= -1000, n <= 1000 {
                 job.oomScore = .score(n)
             } else {
-                throw lexer.error("expected a score from -999 to 1000, or 'never', after 'oom score', got '\(tok.text)'", at: valueMark)
+                throw lexer.error("expected a score from -1000 to 1000, or 'never', after 'oom score', got '\(tok.text)'", at: valueMark)
             }
             try lexer.endStatement(after: "oom score \(tok.text)")
             return
