@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/timerfd.h>
 #include <string.h>
@@ -71,6 +72,11 @@ int cevents_timerfd_arm(int fd, int64_t at_ms)
 		spec.it_value.tv_nsec = (at_ms % 1000) * 1000000;
 	}
 	return timerfd_settime(fd, TFD_TIMER_ABSTIME, &spec, NULL);
+}
+
+int cevents_eventfd(void)
+{
+	return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 }
 
 int cevents_accept(int listener)

@@ -54,6 +54,15 @@ public final class Daemon {
     var notifierByFD: [Int32: String] = [:]
     var nextNotifySocket = 0
     var shuttingDown = false
+    /// The reading of the job directories in progress, if one is
+    /// (`reloadConfiguration`), and what follows it.
+    var reload: Background<Reading>?
+    var reloadAgain = false
+    var reloadPasses = 0
+    var missingBeforeReading: Set<String> = []
+    /// Clients waiting for the next reading to start, and for the current one to end.
+    var reloadWaiters: [(client: Int32, id: Int)] = []
+    var answeredByReading: [(client: Int32, id: Int)] = []
     /// Set by a spawn that failed for want of descriptors.
     var outOfDescriptors = false
     /// Set after work that built large temporaries; the loop then trims the heap.
@@ -127,7 +136,7 @@ public final class Daemon {
     /// Returns the exit status.
     public func run() -> Int32 {
         log.write(.info, "listening on \(server.path)")
-        reloadConfiguration()
+        loadConfigurationNow()
         reportMissingDirectories()
         if let event = options.startupEvent {
             feed(.emit(name: event, environment: [], waiter: nil))
@@ -370,25 +379,99 @@ public final class Daemon {
 
     // MARK: Configuration
 
+    /// One reading of the job directories: what it found, and the
+    /// sources as they are after it.
+    struct Reading: Sendable {
+        var sources: JobSources
+        var inputs: [Input]
+        var problems: [String]
+    }
+
     /// Reads the job directories again and tells the engine what changed.
-    func reloadConfiguration() {
-        heavyWorkDone = true
-        let engine = self.engine
-        let inotify = self.inotify
-        // A directory that appears while the watches are being set up is
-        // read on the next pass, so `mkdir -p a/b/jobs` is never half seen.
-        var pass = 0
-        var missing = Set(sources.missingDirectories().map(\.directory))
+    ///
+    /// The reading runs on a thread of its own (`Background`): reading and
+    /// parsing only, on copies of what it needs, so a huge job file never
+    /// holds the loop; the loop applies the result when the thread is done
+    /// (`finishReload`). One reading at a time: asked for another while one
+    /// runs, one more follows it. `waiter` is a client's request to answer
+    /// once a reading that began after it has been applied.
+    func reloadConfiguration(waiter: (client: Int32, id: Int)? = nil) {
+        if let waiter { reloadWaiters.append(waiter) }
+        if reload != nil {
+            reloadAgain = true
+            return
+        }
+        reloadPasses = 0
+        startReading()
+    }
+
+    private func startReading() {
+        reloadPasses += 1
+        missingBeforeReading = Set(sources.missingDirectories().map(\.directory))
+        let work = readingWork()
+        do {
+            let job = try Background(work)
+            try epoll.watch(job.fd, for: .readable)
+            reload = job
+            answeredByReading = reloadWaiters
+            reloadWaiters = []
+        } catch {
+            // No thread to be had: read here and now.
+            log.write(.warn, "\(error); reading the job directories in the loop")
+            answeredByReading = reloadWaiters
+            reloadWaiters = []
+            applyReading(work())
+        }
+    }
+
+    /// The reading, as a function of copies: the sources, the loaded
+    /// classes and the files still open for writing.
+    private func readingWork() -> @Sendable () -> Reading {
+        let before = sources
+        var loaded: [String: JobClass] = [:]
+        for name in engine.jobNames { loaded[name] = engine.loadedClass(name) }
+        let classes = loaded
+        let writing = inotify?.beingWritten ?? []
+        return {
+            var sources = before
+            let (inputs, problems) = sources.rescan(current: { classes[$0] }, beingWritten: { writing.contains($0) })
+            return Reading(sources: sources, inputs: inputs, problems: problems)
+        }
+    }
+
+    /// Reads the job directories at once, in the loop: at start-up, before
+    /// anything else is served.
+    func loadConfigurationNow() {
+        reloadPasses = 0
         repeat {
-            pass += 1
-            let (inputs, problems) = sources.rescan(current: { engine.loadedClass($0) },
-                                                    beingWritten: { inotify?.beingWritten.contains($0) ?? false })
-            for p in problems { log.write(.error, p) }
-            for input in inputs {
-                if case .jobClassAdded(let job) = input { log.write(.debug, "loaded job \(job.name)") }
-                feed(input)
-            }
-            guard let inotify else { break }
+            reloadPasses += 1
+            missingBeforeReading = Set(sources.missingDirectories().map(\.directory))
+            answeredByReading = []
+            applyReading(readingWork()())
+        } while reloadAgain && { reloadAgain = false; return true }()
+    }
+
+    /// Applies a finished reading (the reading thread's descriptor became readable).
+    func finishReload() {
+        guard let job = reload, let reading = job.take() else { return }
+        epoll.unwatch(job.fd)
+        reload = nil
+        applyReading(reading)
+        if reloadAgain {
+            reloadAgain = false
+            startReading()
+        }
+    }
+
+    private func applyReading(_ reading: Reading) {
+        heavyWorkDone = true
+        sources = reading.sources
+        for p in reading.problems { log.write(.error, p) }
+        for input in reading.inputs {
+            if case .jobClassAdded(let job) = input { log.write(.debug, "loaded job \(job.name)") }
+            feed(input)
+        }
+        if let inotify {
             for dir in sources.watchDirectories() {
                 do {
                     try inotify.watch(directory: dir)
@@ -399,14 +482,20 @@ public final class Daemon {
             for (_, parent) in sources.missingDirectories() {
                 try? inotify.watch(directory: parent, forSubdirectory: true)
             }
+            // A directory that appeared while the watches were set up is
+            // read by one more pass, so `mkdir -p a/b/jobs` is never half
+            // seen (at most four passes).
             let still = Set(sources.missingDirectories().map(\.directory))
-            if still == missing { break }
-            missing = still
-        } while pass < 4
+            if still != missingBeforeReading && reloadPasses < 4 { reloadAgain = true }
+        }
+        for (fd, id) in answeredByReading {
+            if let client = server.clients[fd] { send(replyJSON(id: id, result: .object([])), to: client) }
+        }
+        answeredByReading = []
     }
 
-    /// Says, at start-up, which job directories do not exist (and, with
-    /// inotify, that they are watched for).
+    /// Says at start-up which job directories do not exist, and how they
+    /// will be read once they do.
     func reportMissingDirectories() {
         for (dir, parent) in sources.missingDirectories() {
             let how = inotify != nil ? "; watching \(parent) for it to appear" : "; 'initctl reload-configuration' reads it once it exists"

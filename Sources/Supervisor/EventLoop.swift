@@ -48,6 +48,8 @@ extension Daemon {
             }
         } else if fd == server.listener {
             acceptClients()
+        } else if let reload, fd == reload.fd {
+            finishReload()
         } else if server.clients[fd] != nil {
             serviceClient(fd, events)
         } else if notifierByFD[fd] != nil {

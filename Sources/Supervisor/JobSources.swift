@@ -18,7 +18,7 @@ import Platform
 /// - Only files whose stamp (device, inode, size, mtime) changed are read
 ///   and parsed again. The definitions themselves live in the engine, once:
 ///   this type keeps a few bytes a job.
-struct JobSources {
+struct JobSources: Sendable {
     var directories: [String]
 
     /// The files that define a loaded job, and their stamps when read.
@@ -26,7 +26,7 @@ struct JobSources {
     /// by every job in it, the job file's path is relative to it (short
     /// names fit inline in a `String`), and the rare override sits out of
     /// line.
-    struct Source: Equatable {
+    struct Source: Equatable, Sendable {
         var directory: String
         var conf: String
         var override: OverrideSource?
@@ -34,7 +34,7 @@ struct JobSources {
     }
 
     /// A job's `.override` file (its full path) and its stamp when read.
-    final class OverrideSource: Equatable {
+    final class OverrideSource: Equatable, Sendable {
         let path: String
         let stamp: FileStamp?
 

@@ -322,8 +322,8 @@ extension Daemon {
                 feed(.emit(name: name, environment: p.env, waiter: nil))
             }
         case .reloadConfiguration:
-            reloadConfiguration()
-            send(replyJSON(id: request.id, result: .object([])), to: client)
+            // Answered once a reading that began after this request is applied.
+            reloadConfiguration(waiter: (client.fd, request.id))
         case .logPriority:
             if let name = p.priority {
                 guard let priority = DaemonLog.Priority(name: name) else {

@@ -266,25 +266,29 @@ extension TestDaemon {
         #expect(try seconds(lines: 60_000) < 5)
     }
 
-    /// Failure 6, in the daemon: a huge legal file dropped into the live
-    /// directory does not stop the daemon answering, and a job with a huge
-    /// environment starts at once.
+    /// Failure 6, in the daemon: the largest legal job file (1 MiB) dropped
+    /// into the live directory is parsed off the loop, so the daemon goes
+    /// on answering; a job with a huge environment starts at once.
     @Test func aHugeJobFileDoesNotBlockTheDaemon() throws {
         let d = try TestDaemon()
         defer { d.stop() }
-        let lines = 20_000
-        let text = "exec /bin/sleep 600\n" + (0..<lines).map { "env V\($0)=1\n" }.joined()
+        var text = "exec /bin/sleep 600\n"
+        var lines = 0
+        while text.utf8.count < 1_040_000 {
+            text += "env A\(String(lines, radix: 16))=1\n"
+            lines += 1
+        }
         try d.job("huge", text)
-        let worst = d.slowestAnswer(count: 10, interval: 0.05)
-        figure("huge job file", "slowest answer while it loaded \(worst) s")
-        #expect(worst < answerBound, "another client waited \(worst) s while the file loaded")
-        #expect(eventually(timeout: 10) { (try? d.initctl(["status", "huge"], timeout: 10))?.stdout == "huge stop/waiting\n" })
+        let worst = d.slowestAnswer(count: 20, interval: 0.05)
+        figure("huge job file", "slowest answer while a 1 MiB file (\(lines) lines) loaded: \(worst) s")
+        #expect(worst < 0.5, "another client waited \(worst) s while the file loaded")
+        #expect(eventually(timeout: 20) { (try? d.initctl(["status", "huge"], timeout: 10))?.stdout == "huge stop/waiting\n" })
         let start = Date()
         let r = try d.initctl(["start", "huge"], timeout: 30)
         let took = Date().timeIntervalSince(start)
         #expect(r.status == 0, "\(r.stderr)")
         figure("huge environment", "start with \(lines) variables took \(took) s")
-        #expect(took < 2, "starting a job with \(lines) variables took \(took) s")
+        #expect(took < 3, "starting a job with \(lines) variables took \(took) s")
         let p = try #require(pid(in: r.stdout))
         let environ = (FileManager.default.contents(atPath: "/proc/\(p)/environ") ?? Data()).split(separator: 0)
         #expect(environ.count > lines)

@@ -26,6 +26,9 @@ int cevents_timerfd_create(void);
 /* Arms the timer to fire once at the absolute monotonic time in ms; 0 disarms. */
 int cevents_timerfd_arm(int fd, int64_t at_ms);
 
+/* eventfd(2): non-blocking, close-on-exec; a thread's way to wake the loop. */
+int cevents_eventfd(void);
+
 /* Unix sockets. accept4 with SOCK_NONBLOCK|SOCK_CLOEXEC; -1 with errno when none. */
 int cevents_accept(int listener);
 /* SO_PEERCRED of a connected Unix socket. Returns 0 or -1. */
