@@ -157,6 +157,59 @@ let classesRSS = loader.rss
 loader.stop()
 if listed != 1000 { print("expected 1000 jobs in list, got \(listed)"); exit(1) }
 
+// Fairness: round trips of one client while another pipelines `list`
+// requests without pause (and reads every reply), against the same round
+// trips with no flood, in the same run.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
+}
+
+func pipelineFlood(_ socketPath: String, until stop: Flag, done: Flag) {
+    let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+    var addr = sockaddr_un()
+    addr.sun_family = sa_family_t(AF_UNIX)
+    withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in socketPath.utf8.enumerated() { raw[i] = b } }
+    _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+    _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+    let body = Array("{\"v\":1,\"id\":1,\"method\":\"list\"}".utf8)
+    let one = [0, 0, 0, UInt8(body.count)] + body
+    var batch: [UInt8] = []
+    for _ in 0..<1000 { batch += one }
+    var sink = [UInt8](repeating: 0, count: 256 * 1024)
+    var offset = 0
+    while !stop.isSet {
+        let w = batch[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if w > 0 { offset = (offset + w) % batch.count }
+        while read(fd, &sink, sink.count) > 0 {}
+        var p = pollfd(fd: fd, events: Int16(POLLIN | POLLOUT), revents: 0)
+        _ = poll(&p, 1, 5)
+    }
+    close(fd)
+    done.set()
+}
+
+let fairDaemon = try BenchDaemon(jobs: ["a": "console none\nexec /bin/sleep 1000\n"])
+let fairClient = fairDaemon.client()
+func roundTrips(_ client: ControlClient, _ n: Int) -> [UInt64] {
+    (0..<n).map { _ in
+        usleep(2_000)
+        return timed { _ = try! client.call(.version) }
+    }.sorted()
+}
+let alone = roundTrips(fairClient, 300)
+let stopFlood = Flag(), floodDone = Flag()
+let fairSocket = fairDaemon.socket
+Thread.detachNewThread { pipelineFlood(fairSocket, until: stopFlood, done: floodDone) }
+usleep(300_000)
+let flooded = roundTrips(fairClient, 300)
+stopFlood.set()
+while !floodDone.isSet { usleep(1_000) }
+fairDaemon.stop()
+func percentile(_ xs: [UInt64], _ p: Double) -> Double { ms(xs[min(xs.count - 1, Int(Double(xs.count) * p))]) }
+
 let spawnMs = spawnFloor / 1e6
 let rtMs = roundTrip / 1e6
 let initctlMs = initctlRun / 1e6
@@ -177,5 +230,12 @@ row(["`initctl list` of 1,000 jobs (process run)", fixed(listViaInitctl / 1e6, 2
 row(["resident memory, idle", "\(idleRSS) KiB", "", "", "", ""])
 row(["resident memory, 1,000 classes", "\(classesRSS) KiB", "\(idleRSS) KiB (idle)", fixed(Double(classesRSS) / Double(idleRSS)), "under 8 MiB", "6.1 MB"])
 row(["resident memory, 500 running jobs", "\(fan500.rss) KiB", "\(idleRSS) KiB (idle)", fixed(Double(fan500.rss) / Double(idleRSS)), "under 13 MiB", "13 MB"])
+print("")
+print("Fairness: a `version` round trip while another client pipelines `list` without pause")
+print("")
+row(["round trip", "median", "99th percentile", "worst", "median vs alone"])
+row(["---", "---:", "---:", "---:", "---:"])
+row(["floor: alone", fixed(percentile(alone, 0.5), 3) + " ms", fixed(percentile(alone, 0.99), 3) + " ms", fixed(percentile(alone, 1), 3) + " ms", "1.00"])
+row(["beside the pipelining client", fixed(percentile(flooded, 0.5), 3) + " ms", fixed(percentile(flooded, 0.99), 3) + " ms", fixed(percentile(flooded, 1), 3) + " ms", fixed(percentile(flooded, 0.5) / percentile(alone, 0.5))])
 print("")
 print("linearity of the fan-out: \(fixed(ms(fan500.start) / 500, 3)) ms a job at 500 vs \(fixed(ms(fan100.start) / 100, 3)) at 100 (ratio \(fixed((Double(fan500.start) / 500) / (Double(fan100.start) / 100))))")
