@@ -327,6 +327,42 @@ extension TestDaemon {
         }, "the daemon did not say it dropped log lines")
     }
 
+    /// `respawn limit` counts as documented while the loop is busy: a job
+    /// that crashes at once is stopped after its limit, even with a client
+    /// pipelining requests all the while.
+    @Test func theRespawnLimitHoldsWhileTheLoopIsBusy() throws {
+        let d = try TestDaemon(jobs: ["crash": "respawn\nrespawn limit 10 5\nconsole none\nexec /bin/false\n"])
+        defer { d.stop() }
+        let flood = try Flood(["pipeline", d.socket, "4"])
+        usleep(300_000)
+        _ = try d.initctl(["start", "--no-wait", "crash"], timeout: 10)
+        #expect(eventually(timeout: 10) { d.daemonLog.contains("crash respawning too fast, stopped") }, "\(d.daemonLog)")
+        #expect(try d.initctl(["status", "crash"], timeout: 10).stdout == "crash stop/waiting\n")
+        _ = flood.wait()
+    }
+
+    /// A client that asks and then takes none of its replies for the
+    /// stalled-reader timeout (30 s) is dropped. Long: it waits 30 s.
+    @Test(.enabled(if: longTests, "waits for the 30 s stalled-reader timeout; scripts/hardening-long runs it"))
+    func aClientThatTakesNoOutputFor30SecondsIsDropped() throws {
+        var jobs: [String: String] = [:]
+        for i in 0..<2000 { jobs["job\(i)"] = "exec /bin/sleep 600\n" }
+        let d = try TestDaemon(jobs: jobs)
+        defer { d.stop() }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in d.socket.utf8.enumerated() { raw[i] = b } }
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        // Ten lists of 2,000 jobs: far more than the socket's buffer holds.
+        let body = Array("{\"v\":1,\"id\":1,\"method\":\"list\"}".utf8)
+        let frame = [0, 0, 0, UInt8(body.count)] + body
+        for _ in 0..<10 { _ = frame.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } }
+        #expect(eventually(timeout: 45) { d.daemonLog.contains("took none of its") }, "\(d.daemonLog)")
+        #expect(d.slowestAnswer(count: 1) < answerBound)
+    }
+
     /// A bad frame gets a sentence, not an internal name.
     @Test func aBadFrameLengthIsAnsweredInPlainWords() throws {
         let d = try TestDaemon()
@@ -360,4 +396,38 @@ func figure(_ test: String, _ text: String) {
 /// O_NONBLOCK on a descriptor the test owns.
 func Platform_setNonBlocking(_ fd: Int32) {
     _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+}
+
+@Suite(.serialized) struct FullLogDirectory {
+    /// A log directory that fills up part-way through a job's output: the
+    /// daemon says so once, holds the rest, and when space comes back writes
+    /// it after what reached the disk, so every line is there exactly once.
+    @Test func aFullLogDirectoryLosesNothingAndDuplicatesNothing() throws {
+        try #require(isRoot, "needs root to mount a small tmpfs as the log directory")
+        let d = try TestDaemon(jobs: [:], waitForSocket: true)
+        defer { d.stop() }
+        let logs = d.logs.path
+        let mounted = try runProgram("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", logs])
+        try #require(mounted.status == 0, "mount: \(mounted.stderr)")
+        defer { _ = try? runProgram("/bin/umount", ["-l", logs]) }
+        // Leave about 12 KiB free.
+        let filler = logs + "/filler"
+        _ = FileManager.default.createFile(atPath: filler, contents: Data(repeating: 0x41, count: 52 * 1024))
+        try d.job("talker", "task\nexec /bin/sh -c 'i=0; while [ $i -lt 2500 ]; do echo \"line $i\"; i=$((i+1)); done'\n")
+        #expect(eventually(timeout: 10) { (try? d.initctl("status", "talker").stdout) == "talker stop/waiting\n" })
+        _ = try d.initctl(["start", "talker"], timeout: 30)
+        #expect(eventually(timeout: 10) { d.daemonLog.contains("No space left on device") }, "\(d.daemonLog)")
+        try FileManager.default.removeItem(atPath: filler)
+        _ = try d.initctl("notify-disk-writeable")
+        let expected = (0..<2500).map { "line \($0)\r\n" }.joined()
+        var text = ""
+        #expect(eventually(timeout: 10) {
+            text = (try? String(contentsOfFile: logs + "/talker.log", encoding: .utf8)) ?? ""
+            return text.count >= expected.count
+        })
+        let lines = text.split(separator: "\n")
+        #expect(Set(lines).count == lines.count, "a line was written twice")
+        #expect(text.replacingOccurrences(of: "\r", with: "") == expected.replacingOccurrences(of: "\r", with: ""))
+        #expect(d.daemonLog.components(separatedBy: "No space left on device").count == 2, "the failure was reported \(d.daemonLog.components(separatedBy: "No space left on device").count - 1) times")
+    }
 }
