@@ -149,6 +149,17 @@ final class TestDaemon {
     /// (removed by then; a clean daemon leaves none).
     private(set) var leftCgroups: [String] = []
 
+    /// A raw stream connection to the control socket (blocking), for tests
+    /// that speak the protocol badly on purpose. The caller closes it.
+    func rawConnection() -> Int32 {
+        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in socket.utf8.enumerated() { raw[i] = b } }
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        return rc == 0 ? fd : -1
+    }
+
     /// Sends a signal to the daemon.
     func signal(_ sig: Int32) { kill(daemonPid, sig) }
 }

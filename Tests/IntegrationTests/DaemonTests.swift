@@ -355,14 +355,8 @@ import Glibc
         defer { d.stop() }
         let p = try #require(pid(in: try d.initctl("start", "svc").stdout))
         for garbage in [[UInt8](repeating: 0xFF, count: 64), Array("\0\0\0\u{5}hello".utf8), [0, 0, 0, 9] + Array("{\"v\":1,".utf8), Array("\0\0\0\u{2}[]".utf8)] {
-            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-            var addr = sockaddr_un()
-            addr.sun_family = sa_family_t(AF_UNIX)
-            withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-                for (i, b) in d.socket.utf8.enumerated() { raw[i] = b }
-            }
-            let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
-            #expect(rc == 0)
+            let fd = d.rawConnection()
+            #expect(fd >= 0)
             _ = garbage.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             shutdown(fd, Int32(SHUT_WR))
             close(fd)
@@ -377,12 +371,9 @@ import Glibc
     @Test func aClientThatNeverReadsIsDroppedAndMemoryStaysBounded() throws {
         let d = try TestDaemon(jobs: ["svc": "exec /bin/sleep 600\n"])
         defer { d.stop() }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = d.rawConnection()
         defer { close(fd) }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in d.socket.utf8.enumerated() { raw[i] = b } }
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        try #require(fd >= 0)
         var flags = fcntl(fd, F_GETFL)
         flags |= O_NONBLOCK
         _ = fcntl(fd, F_SETFL, flags)

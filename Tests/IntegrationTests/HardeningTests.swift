@@ -349,12 +349,9 @@ extension TestDaemon {
         for i in 0..<2000 { jobs["job\(i)"] = "exec /bin/sleep 600\n" }
         let d = try TestDaemon(jobs: jobs)
         defer { d.stop() }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = d.rawConnection()
         defer { close(fd) }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in d.socket.utf8.enumerated() { raw[i] = b } }
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        try #require(fd >= 0)
         // Ten lists of 2,000 jobs: far more than the socket's buffer holds.
         let body = Array("{\"v\":1,\"id\":1,\"method\":\"list\"}".utf8)
         let frame = [0, 0, 0, UInt8(body.count)] + body
@@ -367,12 +364,9 @@ extension TestDaemon {
     @Test func aBadFrameLengthIsAnsweredInPlainWords() throws {
         let d = try TestDaemon()
         defer { d.stop() }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = d.rawConnection()
         defer { close(fd) }
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in for (i, b) in d.socket.utf8.enumerated() { raw[i] = b } }
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        try #require(fd >= 0)
         let bad: [UInt8] = [0xFC, 0x87, 0x3A, 0xF9]
         _ = bad.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         var reply = [UInt8](repeating: 0, count: 4096)
