@@ -25,6 +25,8 @@ extension Daemon {
             }
             if exitStatus == nil && reapBacklog { reapChildren() }
             if exitStatus == nil && !server.busy.isEmpty { serviceBusyClients() }
+            // What job logs had to say (a full disk, and when it is over).
+            for line in logs?.takeWarnings() ?? [] { log.write(.warn, line) }
             log.flush()
             if !clientSweepArmed && (server.inputBytes > 0 || server.outputBytes > 0) { armEarliestTimer() }
             if heavyWorkDone {
@@ -59,7 +61,6 @@ extension Daemon {
                 epoll.unwatch(fd)
                 closeDescriptor(fd)
             }
-            for line in logs?.takeWarnings() ?? [] { log.write(.warn, line) }
         } else {
             epoll.unwatch(fd)
         }
@@ -92,7 +93,6 @@ extension Daemon {
                 if options.isPID1 { feed(.emit(name: "power-status-changed", environment: [], waiter: nil)) }
             case SignalNumber.user1:
                 logs?.flushHeld()
-                for line in logs?.takeWarnings() ?? [] { log.write(.warn, line) }
             default:
                 break
             }
