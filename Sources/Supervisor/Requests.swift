@@ -231,37 +231,21 @@ extension Daemon {
     }
 
     /// Drops clients whose half-sent frame or untaken output is older than
-    /// its timeout. Returns when the next such deadline falls, if any.
-    @discardableResult
-    func sweepClients(now: Int64) -> Int64? {
-        var next: Int64?
+    /// its timeout (checked once a second while any client holds bytes).
+    func sweepClients(now: Int64) {
         for client in Array(server.clients.values) {
-            if let since = client.partialSince {
-                let due = since + limits.partialFrameTimeout
-                if due <= now {
-                    drop(client.fd, because: "it began a request and did not finish it within \(limits.partialFrameTimeout / 1_000_000_000) s")
-                    continue
-                }
-                next = min(next ?? due, due)
-            }
-            if client.waiting > 0, let since = client.waitingSince {
-                let due = since + limits.stalledReaderTimeout
-                if due <= now {
-                    drop(client.fd, because: "it took none of its \(client.waiting) waiting bytes for \(limits.stalledReaderTimeout / 1_000_000_000) s")
-                    continue
-                }
-                next = min(next ?? due, due)
+            if let since = client.partialSince, since + limits.partialFrameTimeout <= now {
+                drop(client.fd, because: "it began a request and did not finish it within \(limits.partialFrameTimeout / 1_000_000_000) s")
+            } else if client.waiting > 0, let since = client.waitingSince, since + limits.stalledReaderTimeout <= now {
+                drop(client.fd, because: "it took none of its \(client.waiting) waiting bytes for \(limits.stalledReaderTimeout / 1_000_000_000) s")
             }
         }
-        return next
     }
 
     /// Whether this client may call `method`: root may do everything, and
     /// so may the session's owner in user mode; anyone else only reads.
     func allowed(_ client: Client, _ method: Control.Method) -> Bool {
-        if method.isReadOnly { return true }
-        if client.credentials.uid == 0 { return true }
-        return options.userMode && client.credentials.uid == Identity.effectiveUserID
+        method.isReadOnly || client.privileged
     }
 
     func handle(_ body: [UInt8], from client: Client) {
