@@ -158,18 +158,23 @@ struct Containment {
 
     /// Every process in an instance's groups.
     func processes(job: String, instance: String) -> [Int32] {
-        let paths = groups[Containment.key(job: job, instance: instance)] ?? []
-        var seen: [Int32] = []
-        for p in paths { for pid in Cgroups.processes(in: p) where !seen.contains(pid) { seen.append(pid) } }
-        return seen
+        Containment.processes(in: groups[Containment.key(job: job, instance: instance)] ?? [])
+    }
+
+    /// The processes in a set of groups, each once: with several cgroup v1
+    /// hierarchies a process is in one group of each.
+    static func processes(in paths: [String]) -> [Int32] {
+        var seen = Set<Int32>()
+        var out: [Int32] = []
+        for p in paths { for pid in Cgroups.processes(in: p) where seen.insert(pid).inserted { out.append(pid) } }
+        return out
     }
 
     /// An instance ended: what is left of it gets SIGTERM now, SIGKILL later.
     mutating func instanceEnded(_ key: String, now: Int64) -> [Int32] {
         instances[key] = nil
         guard let paths = groups.removeValue(forKey: key) else { return [] }
-        var left: [Int32] = []
-        for p in paths { left += Cgroups.processes(in: p) }
+        let left = Containment.processes(in: paths)
         for p in paths {
             Cgroups.signal(p, SignalNumber.terminate)
             Cgroups.signal(p, SignalNumber.continue)

@@ -207,6 +207,31 @@ let cgroupsUsable: Bool = isRoot && (try? String(contentsOfFile: "/proc/self/mou
 
 @Suite(.serialized, .enabled(if: cgroupsUsable, "needs root and a mounted cgroup hierarchy"))
 struct Containment {
+    /// A job in several cgroup v1 hierarchies names each remaining process
+    /// once, not once per hierarchy.
+    @Test func remainingProcessesAreNamedOnceWhateverTheHierarchies() throws {
+        try #require(FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory/cgroup.procs")
+                     && FileManager.default.fileExists(atPath: "/sys/fs/cgroup/pids/cgroup.procs"),
+                     "needs the cgroup v1 memory and pids hierarchies")
+        let d = try TestDaemon()
+        defer { d.stop() }
+        try d.job("svc", """
+            cgroup memory
+            cgroup pids
+            cgroup cpu
+            exec /bin/sh -c 'setsid /bin/sh -c "echo \\$\\$ > \(d.out.path)/escaped; exec sleep 600" & exec sleep 600'
+            """)
+        _ = try d.initctl("reload-configuration")
+        let started = try d.initctl("start", "svc")
+        #expect(pid(in: started.stdout) != nil, "\(started.stderr)\n\(d.daemonLog)")
+        #expect(eventually(timeout: 5) { Int32(d.output("escaped").trimmingCharacters(in: .whitespacesAndNewlines)) != nil })
+        let escaped = try #require(Int32(d.output("escaped").trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(try d.initctl("stop", "svc").status == 0)
+        #expect(eventually(timeout: 5) { !isAlive(escaped) })
+        let line = d.daemonLog.split(separator: "\n").first { $0.contains("stopping the job's remaining processes") } ?? ""
+        #expect(line.hasSuffix("svc: stopping the job's remaining processes (\(escaped))"), "\(line)")
+    }
+
     @Test func stopReachesAProcessThatLeftTheMainProcessAndTheGroupIsRemoved() throws {
         let d = try TestDaemon()
         defer { d.stop() }
