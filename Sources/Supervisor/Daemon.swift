@@ -52,6 +52,9 @@ public final class Daemon {
     /// `expect notify` sockets by instance key, and their descriptors (`Notify.swift`).
     var notifiers: [String: Notifier] = [:]
     var notifierByFD: [Int32: String] = [:]
+    /// The `while` problems (cycles, unknown jobs) already logged, so that
+    /// each is said once, when it appears.
+    var reportedWhileProblems: Set<String> = []
     var nextNotifySocket = 0
     var shuttingDown = false
     /// Set by a spawn that failed for want of descriptors.
@@ -403,6 +406,20 @@ public final class Daemon {
             if still == missing { break }
             missing = still
         } while pass < 4
+        reportWhileProblems()
+    }
+
+    /// Logs each `while` problem (a cycle, a job that is not loaded) once,
+    /// with the file and line of the `while` stanza, after a reading of the
+    /// job directories; the jobs concerned simply wait, nothing hangs.
+    func reportWhileProblems() {
+        var now = Set<String>()
+        for p in engine.whileProblems() {
+            let line = "\(sources.whileLocation(of: p.job)): \(p.message)"
+            now.insert(line)
+            if !reportedWhileProblems.contains(line) { log.write(.warn, line) }
+        }
+        reportedWhileProblems = now
     }
 
     /// Says, at start-up, which job directories do not exist (and, with
