@@ -41,22 +41,38 @@ public enum WhileLevel: String, Hashable, Sendable, Codable {
 /// - `initctl start` of a job whose condition is false is refused, with the
 ///   part that is false.
 extension Engine {
-    /// Rounds of evaluation per input before giving up until the next input
-    /// (a condition on the job's own state could otherwise flip for ever).
+    /// How often one job's condition may change within one input before
+    /// it is left until the next input (a condition on the job's own state,
+    /// `while not running me`, could otherwise flip for ever). Chains of
+    /// any length settle within one input: each job in them changes once.
     static let maxWhilePasses = 16
 
     /// Evaluates the conditions marked for evaluation, starting and stopping
-    /// jobs on changes, and runs the queue after each round of changes.
+    /// jobs on changes, and runs the queue after each round of changes,
+    /// until none is marked (or only those that changed too often are).
     mutating func settleWhileConditions() {
-        for _ in 0..<Engine.maxWhilePasses {
-            guard !state.whilePending.isEmpty else { return }
-            let names = state.whilePending.sorted()
-            state.whilePending = []
-            for name in names { reevaluateWhile(name, holding: nil) }
+        guard !state.whilePending.isEmpty else { return }
+        whileChanges = [:]
+        var deferred = Set<String>()
+        while true {
+            let names = state.whilePending.subtracting(deferred).sorted()
+            guard !names.isEmpty else { break }
+            state.whilePending.subtract(names)
+            for name in names {
+                if whileChanges[name, default: 0] >= Engine.maxWhilePasses {
+                    deferred.insert(name)
+                    continue
+                }
+                reevaluateWhile(name, holding: nil)
+            }
             runQueue()
         }
-        if !state.whilePending.isEmpty {
-            warn("while conditions did not settle after \(Engine.maxWhilePasses) rounds; they are evaluated again after the next input")
+        whileChanges = [:]
+        if !deferred.isEmpty {
+            state.whilePending.formUnion(deferred)
+            for name in deferred.sorted() {
+                warn("\(name): while condition changed \(Engine.maxWhilePasses) times in one step; it is evaluated again after the next input")
+            }
         }
     }
 
@@ -92,6 +108,7 @@ extension Engine {
         let holds = whileHolds(condition)
         guard holds != entry.whileHolds else { return }
         state.classes[name]!.whileHolds = holds
+        whileChanges[name, default: 0] += 1
         info("\(name) while condition is now \(holds)")
         if holds {
             if def.job.startOn == nil && !entry.removed { startForWhile(def) }

@@ -353,8 +353,19 @@ extension Harness {
 @Test func selfReferentialWhileStopsAfterABoundedNumberOfRounds() {
     var h = Harness()
     let e = h.add("flip", "while not running flip\n")
-    #expect(e.contains(.log("while conditions did not settle after \(Engine.maxWhilePasses) rounds; they are evaluated again after the next input")))
+    #expect(e.contains(.log("flip: while condition changed \(Engine.maxWhilePasses) times in one step; it is evaluated again after the next input")))
     #expect(h.engine.state.events.isEmpty, "nothing is left held")
+}
+
+/// A chain far longer than the per-step bound comes up, and unwinds, in one input each.
+@Test func aLongChainSettlesInOneStep() {
+    var h = Harness()
+    h.add("c-0", "")
+    for i in 1...100 { h.add("c-\(i)", "while c-\(i - 1)\n") }
+    _ = h.request(.start, "c-0")
+    #expect(h.goalState("c-100") == "start/running")
+    _ = h.request(.stop, "c-0")
+    #expect(h.goalState("c-1") == nil && h.goalState("c-100") == nil)
 }
 
 // MARK: - Cost
