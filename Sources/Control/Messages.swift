@@ -213,14 +213,19 @@ public struct InstanceStatus: Sendable, Equatable {
     public var processes: [ProcessStatus]
     /// `STATUS=` from sd_notify, when the job sent one.
     public var statusText: String?
+    /// For a job with `while`: why its condition is false
+    /// (`baz is not running`); nil when it holds or there is none.
+    public var whileReason: String?
 
-    public init(job: String, instance: String = "", goal: String, state: String, processes: [ProcessStatus] = [], statusText: String? = nil) {
+    public init(job: String, instance: String = "", goal: String, state: String, processes: [ProcessStatus] = [], statusText: String? = nil,
+                whileReason: String? = nil) {
         self.job = job
         self.instance = instance
         self.goal = goal
         self.state = state
         self.processes = processes
         self.statusText = statusText
+        self.whileReason = whileReason
     }
 
     public var json: JSONValue {
@@ -228,7 +233,7 @@ public struct InstanceStatus: Sendable, Equatable {
             ("job", .string(job)), ("instance", .string(instance)), ("goal", .string(goal)), ("state", .string(state)),
             ("processes", .array(processes.map { .object([("kind", .string($0.kind)), ("pid", .number(Int($0.pid)))]) })),
             ("status", statusText.map(JSONValue.string) ?? .null),
-        ])
+        ] + (whileReason.map { [("while", JSONValue.string($0))] } ?? []))
     }
 
     public init?(json: JSONValue) {
@@ -239,6 +244,6 @@ public struct InstanceStatus: Sendable, Equatable {
             processes.append(ProcessStatus(kind: kind, pid: pid32))
         }
         self.init(job: job, instance: json["instance"]?.string ?? "", goal: goal, state: state,
-                  processes: processes, statusText: json["status"]?.string)
+                  processes: processes, statusText: json["status"]?.string, whileReason: json["while"]?.string)
     }
 }

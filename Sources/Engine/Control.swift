@@ -65,6 +65,10 @@ extension Engine {
             out.append(.reply(r.id, .error("Job is already running: \(key)")))
             return
         }
+        if let why = whileReason(key.job) {
+            out.append(.reply(r.id, .error("Job's while condition is false: \(why)")))
+            return
+        }
         if state.instances[key] == nil { createInstance(key) }
         state.instances[key]!.startEnvironment = env
         finished(key, failed: false)

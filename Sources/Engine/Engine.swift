@@ -25,6 +25,8 @@ public struct Engine: Sendable {
     var out: [Effect] = []
     /// The time of the input being handled.
     var now = EngineTime(nanoseconds: 0)
+    /// How often each `while` condition changed in the input being handled.
+    var whileChanges: [String: Int] = [:]
 
     public init(configuration: EngineConfiguration = EngineConfiguration()) {
         state = EngineState(configuration: configuration)

@@ -53,6 +53,11 @@ public struct ClassEntry: Hashable, Sendable {
     /// For a job with `while`: the condition's value when last evaluated.
     public internal(set) var whileHolds: Bool = false
 
+    /// The definition whose `while` condition rules the class: the waiting
+    /// replacement, if any (an edited condition applies at once), else the
+    /// current one.
+    public var effective: ClassDefinition { replacement ?? definition }
+
     init(_ job: JobClass) {
         definition = ClassDefinition(job)
         startOn = definition.startOn.map { OperatorState(leaves: $0.matches.count) }
@@ -91,8 +96,13 @@ public struct EngineState: Hashable, Sendable {
     var startIndex: [String: [ClassDefinition]] = [:]
     /// Event name to the classes whose `stop on` names it, sorted by name.
     var stopIndex: [String: [ClassDefinition]] = [:]
-    /// The sorted names of the classes with a `while` condition (not removed).
-    var whileJobs: [String] = []
+    /// Job name to the sorted names of the classes whose `while` condition
+    /// (of their effective definition) names it: a change of that job's
+    /// state re-evaluates exactly these.
+    var whileDependents: [String: [String]] = [:]
+    /// Classes whose condition is to be evaluated when the input settles
+    /// (empty between inputs, unless the conditions did not settle).
+    var whilePending: Set<String> = []
     var pidIndex: [Int32: ProcessOwner] = [:]
     var spawnIndex: [SpawnID: ProcessOwner] = [:]
     var timers: [TimerID: InstanceKey] = [:]
@@ -105,12 +115,13 @@ public struct EngineState: Hashable, Sendable {
     mutating func rebuildIndexes() {
         startIndex = [:]
         stopIndex = [:]
-        whileJobs = []
+        whileDependents = [:]
         pidIndex = [:]
         spawnIndex = [:]
         timers = [:]
         for name in classes.keys.sorted() {
             index(classes[name]!.definition, start: !classes[name]!.removed)
+            indexWhile(name)
         }
         for (key, inst) in instances {
             for (kind, pid) in inst.pids { pidIndex[pid] = ProcessOwner(key: key, kind: kind) }
@@ -126,9 +137,6 @@ public struct EngineState: Hashable, Sendable {
             for name in def.job.startOn?.eventNames ?? [] {
                 EngineState.sortedInsert(def, into: &startIndex[name, default: []])
             }
-            if def.job.whileCondition != nil {
-                EngineState.sortedInsert(def.name, into: &whileJobs)
-            }
         }
         for name in def.job.stopOn?.eventNames ?? [] {
             EngineState.sortedInsert(def, into: &stopIndex[name, default: []])
@@ -140,9 +148,6 @@ public struct EngineState: Hashable, Sendable {
         for name in def.job.startOn?.eventNames ?? [] {
             EngineState.sortedRemove(def.name, from: &startIndex, at: name)
         }
-        if let i = whileJobs.firstIndex(of: def.name) {
-            whileJobs.remove(at: i)
-        }
     }
 
     /// Removes a class from both event-name indexes.
@@ -150,6 +155,26 @@ public struct EngineState: Hashable, Sendable {
         unindexStart(def)
         for name in def.job.stopOn?.eventNames ?? [] {
             EngineState.sortedRemove(def.name, from: &stopIndex, at: name)
+        }
+    }
+
+    /// Adds a class to the `while` index under each job its effective
+    /// condition names.
+    mutating func indexWhile(_ name: String) {
+        guard let cond = classes[name]?.effective.job.whileCondition else { return }
+        for job in cond.jobNames {
+            EngineState.sortedInsert(name, into: &whileDependents[job, default: []])
+        }
+    }
+
+    /// Removes a class from the `while` index (before its effective
+    /// definition changes or it goes).
+    mutating func unindexWhile(_ name: String) {
+        guard let cond = classes[name]?.effective.job.whileCondition else { return }
+        for job in cond.jobNames {
+            guard var list = whileDependents[job], let i = list.firstIndex(of: name) else { continue }
+            list.remove(at: i)
+            whileDependents[job] = list.isEmpty ? nil : list
         }
     }
 

@@ -81,6 +81,15 @@ extension Engine {
                 j += 1
             }
         }
+        // `while`: the instance that emitted `starting` is now on its way
+        // up (conditions needing it stopped break), and one that emitted
+        // `stopping` on its way down (conditions needing it running
+        // break). Dependents stop holding this event, before the job moves.
+        if ev.name == JobEventName.starting || ev.name == JobEventName.stopping {
+            for key in ev.blockedJobs where state.instances[key]?.blocker == id {
+                setLevel(key, ev.name == JobEventName.starting ? .rising : .falling, event: id)
+            }
+        }
         if let now = state.events[id], now.blockers <= 0 {
             finishEvent(id)
         }
@@ -130,7 +139,10 @@ extension Engine {
             }
         }
         let key = InstanceKey(job: job, instance: name)
-        if goal(of: key) != .start {
+        if def.job.whileCondition != nil && !whileConditionHolds(job) {
+            // A `start on` event counts only while the `while` condition holds.
+            info("\(key) not started by \(ev.name): its while condition is false")
+        } else if goal(of: key) != .start {
             if active.isEmpty { active = [ev.id] }
             if state.instances[key] == nil { createInstance(key) }
             state.instances[key]!.startEnvironment = env ?? startEnvironment(def.job, active)

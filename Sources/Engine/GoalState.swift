@@ -158,6 +158,7 @@ extension Engine {
             state.instances[key]!.stopEnvironment = nil
             finished(key, failed: false)
         } else {
+            setLevel(key, .up, event: nil)
             _ = emitJobEvent(key, JobEventName.started, blocking: false)
             if !definition(key.job).job.task {
                 finished(key, failed: false)
@@ -191,6 +192,7 @@ extension Engine {
             state.classes[key.job]!.instances.remove(at: i)
         }
         info("\(key) instance removed")
+        whileChanged(key.job)
         reconsiderClass(key.job)
     }
 

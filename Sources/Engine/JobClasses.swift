@@ -29,7 +29,10 @@ extension Engine {
             replaceDefinition(job)
             info("Reloaded job \(job.name)")
         } else {
+            state.unindexWhile(job.name)
             state.classes[job.name]!.replacement = ClassDefinition(job)
+            state.indexWhile(job.name)
+            state.whilePending.insert(job.name)
             if entry.removed {
                 state.classes[job.name]!.removed = false
                 state.index(entry.definition)
@@ -51,8 +54,10 @@ extension Engine {
             dropClass(name)
             info("Deleted job \(name)")
         } else {
+            state.unindexWhile(name)
             state.classes[name]!.removed = true
             state.classes[name]!.replacement = nil
+            state.indexWhile(name)
             releaseStartOn(name)
             state.unindexStart(entry.definition)
             info("Job \(name) deleted; it goes when its instances stop")
@@ -75,15 +80,23 @@ extension Engine {
     // MARK: Helpers
 
     mutating func install(_ job: JobClass) {
-        let entry = ClassEntry(job)
+        var entry = ClassEntry(job)
+        // A class that is replaced keeps what its condition last was, so
+        // that an edit that leaves it true does not start the job again.
+        if let old = state.classes[job.name], job.whileCondition != nil {
+            entry.whileHolds = old.whileHolds
+        }
         state.classes[job.name] = entry
         state.index(entry.definition)
+        state.indexWhile(job.name)
+        if job.whileCondition != nil { state.whilePending.insert(job.name) }
     }
 
     mutating func replaceDefinition(_ job: JobClass) {
         releaseStartOn(job.name)
         if let old = state.classes[job.name] {
             state.unindex(old.definition)
+            state.unindexWhile(job.name)
         }
         install(job)
     }
@@ -92,6 +105,7 @@ extension Engine {
         releaseStartOn(name)
         if let old = state.classes[name] {
             state.unindex(old.definition)
+            state.unindexWhile(name)
         }
         state.classes[name] = nil
     }

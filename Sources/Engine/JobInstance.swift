@@ -109,6 +109,8 @@ public struct JobInstance: Hashable, Sendable, Codable {
     var killTimer: TimerID?
     var killPid: Int32?
     public var failure: Failure?
+    /// How far it is from `running`, as `while` conditions see it.
+    public var level: WhileLevel = .down
     /// Respawn accounting: when the current window began, and how many
     /// respawns it has seen.
     var respawnWindowStart: Int64?

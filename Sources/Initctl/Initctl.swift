@@ -34,6 +34,7 @@ extension Verb {
                 guard let status = InstanceStatus(json: item) else { continue }
                 FileSystem.writeStandardOutput(status.upstartText + "\n")
                 if let text = status.statusText { FileSystem.writeStandardOutput("\tstatus: \(text)\n") }
+                if let why = status.whileReason { FileSystem.writeStandardOutput("\twhile condition false: \(why)\n") }
             }
         },
         Verb(name: "list", summary: "list every job and instance with its status", usage: "list", maxArguments: 0) { inv throws(CommandFailure) in
@@ -68,6 +69,28 @@ extension Verb {
             let params = Request.Params(job: inv.positionals.first, enumerate: inv.flags.contains("enumerate"))
             let result = try inv.globals.withClient { client throws(ControlError) in try client.call(.showConfig, params) }
             printJobLines(result)
+        },
+        Verb(name: "graph", summary: "draw jobs, their events, while dependencies and emits (Graphviz)", usage: "graph [--dot|--svg] [JOB]...",
+             flags: ["--dot": "dot", "--svg": "svg"],
+             detail: "Prints a Graphviz digraph of the loaded jobs (all, or the JOBs named and what links to them): the events that start and stop them, their while dependencies and the events they emit. --svg renders it with Graphviz's dot, which must be installed.") { inv throws(CommandFailure) in
+            let params = Request.Params(enumerate: true)
+            let result = try inv.globals.withClient { client throws(ControlError) in try client.call(.showConfig, params) }
+            let loaded = Set((result["jobs"]?.array ?? []).compactMap { $0["name"]?.string })
+            for job in inv.positionals where !loaded.contains(job) {
+                throw CommandFailure(message: "Unknown job: \(job)")
+            }
+            let dot = graphDOT(result, only: inv.positionals)
+            guard inv.flags.contains("svg") else {
+                FileSystem.writeStandardOutput(dot)
+                return
+            }
+            let status: ChildStatus
+            do {
+                status = try Spawner.runFilter(["dot", "-Tsvg"], input: Array(dot.utf8))
+            } catch {
+                throw CommandFailure(message: "--svg needs Graphviz's dot: \(error)")
+            }
+            guard status == .exited(0) else { throw CommandFailure(message: "dot failed (\(status)); 'initctl graph --dot' prints what it was given") }
         },
         Verb(name: "check-config", summary: "find jobs whose conditions can never be met", usage: "check-config [-w] [-i EVENTS] [JOB]",
              flags: ["-w": "warn", "--warn": "warn"], options: ["-i": "ignore-events", "--ignore-events": "ignore-events"],

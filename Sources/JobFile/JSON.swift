@@ -101,6 +101,7 @@ extension StateExpression {
     public var json: JSONValue {
         switch self {
         case .running(let j): return .object([("running", .string(j))])
+        case .runningWhere(let j, let env): return .object([("running", .string(j)), ("env", .array(env.map(JSONValue.string)))])
         case .not(let e): return .object([("not", e.json)])
         case .and(let l, let r): return .object([("and", .array([l.json, r.json]))])
         case .or(let l, let r): return .object([("or", .array([l.json, r.json]))])

@@ -133,8 +133,10 @@ extension StateExpression {
     public var text: String {
         switch self {
         case .running(let j): return "running \(quoteIfNeeded(j))"
+        case .runningWhere(let j, let env): return "running \(quoteIfNeeded(j)) " + env.map(quoteIfNeeded).joined(separator: " ")
         case .not(let e):
             if case .running = e { return "not \(e.text)" }
+            if case .runningWhere = e { return "not \(e.text)" }
             if case .not = e { return "not \(e.text)" }
             return "not (\(e.text))"
         case .and(let l, let r): return "\(l.andOperand) and \(r.andOperand)"

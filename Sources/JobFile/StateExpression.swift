@@ -5,14 +5,19 @@
 ///
 ///     condition := term ("or" term)*
 ///     term      := factor ("and" factor)*
-///     factor    := "not" factor | "(" condition ")" | ["running"] JOB
+///     factor    := "not" factor | "(" condition ")" | ["running"] JOB [KEY=VALUE]...
 ///
 /// Unlike `start on`, `and` binds tighter than `or`, as in ordinary logic:
 /// a `while` condition is a statement about states, not a sequence of events.
 /// `JOB` alone means `running JOB`: at least one instance of the job is in
-/// the `running` state.
+/// the `running` state. `KEY=VALUE` words after the name select instances:
+/// only an instance whose environment has each KEY matching VALUE (a glob,
+/// as in `start on`) counts.
 public indirect enum StateExpression: Hashable, Sendable {
     case running(String)
+    /// `running JOB KEY=VALUE...`: an instance of JOB whose environment
+    /// matches every `KEY=VALUE` (never empty; without them, `running`).
+    case runningWhere(String, [String])
     case not(StateExpression)
     case and(StateExpression, StateExpression)
     case or(StateExpression, StateExpression)
@@ -20,20 +25,38 @@ public indirect enum StateExpression: Hashable, Sendable {
     /// The job names the condition refers to.
     public var jobNames: Set<String> {
         switch self {
-        case .running(let j): return [j]
+        case .running(let j), .runningWhere(let j, _): return [j]
         case .not(let e): return e.jobNames
         case .and(let l, let r), .or(let l, let r): return l.jobNames.union(r.jobNames)
         }
     }
 
-    /// Evaluates the condition given which jobs are running.
-    public func holds(running: (String) -> Bool) -> Bool {
+    /// Evaluates the condition given which jobs are running (the job name
+    /// and the `KEY=VALUE` selection, empty for all instances).
+    public func holds(running: (String, [String]) -> Bool) -> Bool {
         switch self {
-        case .running(let j): return running(j)
+        case .running(let j): return running(j, [])
+        case .runningWhere(let j, let env): return running(j, env)
         case .not(let e): return !e.holds(running: running)
         case .and(let l, let r): return l.holds(running: running) && r.holds(running: running)
         case .or(let l, let r): return l.holds(running: running) || r.holds(running: running)
         }
+    }
+
+    /// Each `running` term, with whether it appears under an odd number of
+    /// `not`s (`negated`), in the order written.
+    public var terms: [(job: String, environment: [String], negated: Bool)] {
+        var out: [(job: String, environment: [String], negated: Bool)] = []
+        func walk(_ e: StateExpression, _ neg: Bool) {
+            switch e {
+            case .running(let j): out.append((j, [], neg))
+            case .runningWhere(let j, let env): out.append((j, env, neg))
+            case .not(let x): walk(x, !neg)
+            case .and(let l, let r), .or(let l, let r): walk(l, neg); walk(r, neg)
+            }
+        }
+        walk(self, false)
+        return out
     }
 }
 
@@ -155,13 +178,23 @@ private struct StateReader {
                 throw error("expected a job name after 'running'", peek)
             }
             index += 1
-            return .running(job.text)
+            return selection(job.text)
         }
         guard !isOperator(tok), !tok.text.isEmpty else {
             throw error("expected a job name, got '\(tok.text)'", tok)
         }
         index += 1
-        return .running(tok.text)
+        return selection(tok.text)
+    }
+
+    /// The `KEY=VALUE` words after a job name, selecting its instances.
+    mutating func selection(_ job: String) -> StateExpression {
+        var env: [String] = []
+        while let t = peek, !isOperator(t), let eq = t.text.firstIndex(of: "="), eq != t.text.startIndex {
+            env.append(t.text)
+            index += 1
+        }
+        return env.isEmpty ? .running(job) : .runningWhere(job, env)
     }
 
     func isOperator(_ tok: Lexer.Token) -> Bool {

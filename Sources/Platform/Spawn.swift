@@ -239,3 +239,41 @@ private final class CArena {
         for p in buffers { p.deallocate() }
     }
 }
+
+extension Spawner {
+    /// Runs a program with `input` on its standard input and the caller's
+    /// standard output and error, and waits for it (a filter such as
+    /// Graphviz's `dot`, run by `initctl graph --svg`). The program is found
+    /// on `PATH`.
+    public static func runFilter(_ arguments: [String], input: [UInt8]) throws(SpawnError) -> ChildStatus {
+        // Both ends close on exec: the child gets the read end as its
+        // standard input (dup2 clears the flag), and never the write end,
+        // so it sees the end of its input when this side closes it.
+        var fds: [Int32] = [0, 0]
+        guard pipe(&fds) == 0 else {
+            throw SpawnError(step: .pipe, errno: Errno(rawValue: errno))
+        }
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        let ends = (readEnd: FileDescriptor(rawValue: fds[0]), writeEnd: FileDescriptor(rawValue: fds[1]))
+        var request = SpawnRequest(arguments: arguments, environment: Environment.current.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
+        request.console = .inherit
+        request.fileDescriptors = [.init(from: ends.readEnd, to: FileDescriptor(rawValue: 0))]
+        let pid: pid_t
+        do {
+            pid = try spawn(request)
+        } catch {
+            try? ends.readEnd.close()
+            try? ends.writeEnd.close()
+            throw error
+        }
+        try? ends.readEnd.close()
+        _ = try? ends.writeEnd.writeAll(input)
+        try? ends.writeEnd.close()
+        do {
+            return try Reaper.waitForExit(pid)
+        } catch {
+            throw SpawnError(step: .exec, reason: "waiting for \(arguments[0]): \(error)")
+        }
+    }
+}

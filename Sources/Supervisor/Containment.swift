@@ -281,6 +281,7 @@ extension Daemon {
             status.processes.append(ProcessStatus(kind: "job", pid: pid))
         }
         status.statusText = notifyStatus[key]
+        status.whileReason = engine.whileReason(s.job)
         return status
     }
 }

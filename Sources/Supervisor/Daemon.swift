@@ -52,6 +52,9 @@ public final class Daemon {
     /// `expect notify` sockets by instance key, and their descriptors (`Notify.swift`).
     var notifiers: [String: Notifier] = [:]
     var notifierByFD: [Int32: String] = [:]
+    /// The `while` problems (cycles, unknown jobs) already logged, so that
+    /// each is said once, when it appears.
+    var reportedWhileProblems: Set<String> = []
     var nextNotifySocket = 0
     var shuttingDown = false
     /// The reading of the job directories in progress, if one is
@@ -488,10 +491,24 @@ public final class Daemon {
             let still = Set(sources.missingDirectories().map(\.directory))
             if still != missingBeforeReading && reloadPasses < 4 { reloadAgain = true }
         }
+        reportWhileProblems()
         for (fd, id) in answeredByReading {
             if let client = server.clients[fd] { send(replyJSON(id: id, result: .object([])), to: client) }
         }
         answeredByReading = []
+    }
+
+    /// Logs each `while` problem (a cycle, a job that is not loaded) once,
+    /// with the file and line of the `while` stanza, after a reading of the
+    /// job directories; the jobs concerned simply wait, nothing hangs.
+    func reportWhileProblems() {
+        var now = Set<String>()
+        for p in engine.whileProblems() {
+            let line = "\(sources.whileLocation(of: p.job)): \(p.message)"
+            now.insert(line)
+            if !reportedWhileProblems.contains(line) { log.write(.warn, line) }
+        }
+        reportedWhileProblems = now
     }
 
     /// Says at start-up which job directories do not exist, and how they

@@ -57,6 +57,26 @@ struct JobSources: Sendable {
     private var broken = Set<String>()
 
     /// The last reading of job `name`, or nil.
+    /// The path of the file that defines job `name`, if loaded.
+    func path(of name: String) -> String? {
+        lastSource(name).map { $0.directory + "/" + $0.conf }
+    }
+
+    /// Where a job's `while` stanza is: `FILE:LINE` (the last `while` line,
+    /// which is the one that counts), or the file alone.
+    func whileLocation(of name: String) -> String {
+        guard let path = path(of: name) else { return name }
+        guard let bytes = try? FileSystem.readFile(path) else { return path }
+        var found: Int?
+        var line = 0
+        for raw in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false) {
+            line += 1
+            let words = raw.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            if words.first == "while" { found = line }
+        }
+        return found.map { "\(path):\($0)" } ?? path
+    }
+
     private func lastSource(_ name: String) -> Source? {
         var lo = 0, hi = sources.count
         while lo < hi {

@@ -19,7 +19,18 @@ extension Daemon {
             }
         }
         // Daybreak's `while`, after the stanzas Upstart prints.
-        if let w = job.whileCondition, !enumerate { lines.append("  while \(w.text)") }
+        // With `enumerate`, one line for each job it needs running (or,
+        // under `not`, stopped), as initctl2dot reads them.
+        if let w = job.whileCondition {
+            if enumerate {
+                for t in w.terms {
+                    let env = t.environment.joined(separator: " ")
+                    lines.append("  while \(t.negated ? "not running" : "running") (job: \(t.job), env:\(env.isEmpty ? "" : " " + env))")
+                }
+            } else {
+                lines.append("  while \(w.text)")
+            }
+        }
         return lines
     }
 
@@ -57,6 +68,7 @@ extension Daemon {
         func emittedMatches(_ event: String) -> Bool {
             emitted.contains(event) || emitted.contains { Glob.matches(pattern: $0, event) }
         }
+        let whileProblems = engine.whileProblems()
         var out: [JSONValue] = []
         for name in (p.job.map { [$0] } ?? names) {
             guard let job = engine.jobClass(name) else { continue }
@@ -73,11 +85,21 @@ extension Daemon {
                     }
                 }
             }
+            for problem in whileProblems where problem.job == name {
+                lines.append("  while: " + problem.message.replacingPrefix("while condition names ", with: "")
+                                                          .replacingPrefix("while conditions form a ", with: ""))
+            }
             if !lines.isEmpty {
                 out.append(.object([("name", .string(name)), ("lines", .array(lines.map(JSONValue.string)))]))
             }
         }
         return out
+    }
+}
+
+extension String {
+    func replacingPrefix(_ prefix: String, with new: String) -> String {
+        hasPrefix(prefix) ? new + dropFirst(prefix.count) : self
     }
 }
 

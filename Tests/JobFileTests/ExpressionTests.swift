@@ -166,10 +166,20 @@ import Testing
 
     @Test func holdsEvaluatesAgainstRunningJobs() throws {
         let e = try #require(try whileOf("(bar or qux) and not maint"))
-        #expect(e.holds(running: { ["bar"].contains($0) }))
-        #expect(!e.holds(running: { ["bar", "maint"].contains($0) }))
-        #expect(!e.holds(running: { _ in false }))
+        #expect(e.holds(running: { j, _ in ["bar"].contains(j) }))
+        #expect(!e.holds(running: { j, _ in ["bar", "maint"].contains(j) }))
+        #expect(!e.holds(running: { _, _ in false }))
         #expect(e.jobNames == ["bar", "qux", "maint"])
+    }
+
+    @Test func instanceSelectionFollowsTheJobName() throws {
+        #expect(try whileOf("net-iface IFACE=eth0") == .runningWhere("net-iface", ["IFACE=eth0"]))
+        #expect(try whileOf("running net-iface IFACE=eth* A=b and not c")
+            == .and(.runningWhere("net-iface", ["IFACE=eth*", "A=b"]), .not(.running("c"))))
+        let e = try #require(try whileOf("not (net-iface IFACE=eth0 or x)"))
+        #expect(e.text == "not (running net-iface IFACE=eth0 or running x)")
+        #expect(try whileOf(e.text) == e)
+        #expect(e.terms.map { "\($0.job) \($0.environment) \($0.negated)" } == ["net-iface [\"IFACE=eth0\"] true", "x [] true"])
     }
 
     @Test func malformedConditionsAreRejected() {
