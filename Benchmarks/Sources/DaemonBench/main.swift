@@ -167,7 +167,11 @@ final class Flag: @unchecked Sendable {
     var isSet: Bool { lock.withLock { value } }
 }
 
+/// Pipelines `list` until `stop` is set or 3 s have passed: a daemon that
+/// starves its other clients then shows it as a 3 s round trip instead of
+/// hanging the benchmark.
 func pipelineFlood(_ socketPath: String, until stop: Flag, done: Flag) {
+    let deadline = BenchSupport.monotonicNanoseconds() + 3_000_000_000
     let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
     var addr = sockaddr_un()
     addr.sun_family = sa_family_t(AF_UNIX)
@@ -180,7 +184,7 @@ func pipelineFlood(_ socketPath: String, until stop: Flag, done: Flag) {
     for _ in 0..<1000 { batch += one }
     var sink = [UInt8](repeating: 0, count: 256 * 1024)
     var offset = 0
-    while !stop.isSet {
+    while !stop.isSet && BenchSupport.monotonicNanoseconds() < deadline {
         let w = batch[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         if w > 0 { offset = (offset + w) % batch.count }
         while read(fd, &sink, sink.count) > 0 {}
