@@ -35,8 +35,12 @@ let package = Package(
         // Pure: a small JSON value, printer and parser (no Foundation: the
         // daemon must stay small; see docs/architecture.md).
         .target(name: "JSON", swiftSettings: strict),
+        // Pure: timer schedules (EVERY, cron SCHEDULE, AFTER/DELAY), time
+        // zones from TZif bytes, and when a timer is due. No syscalls, no
+        // Foundation; the clock is passed in.
+        .target(name: "TimeSchedule", swiftSettings: strict),
         // Pure: the job-file language. No syscalls, no Foundation.
-        .target(name: "JobFile", dependencies: ["JSON"], swiftSettings: strict),
+        .target(name: "JobFile", dependencies: ["JSON", "TimeSchedule"], swiftSettings: strict),
         // Pure: events, goals and states. Depends only on JobFile.
         .target(name: "Engine", dependencies: ["JobFile"], swiftSettings: strict),
         // The async-signal-safe child side of spawning, in C.
@@ -91,6 +95,10 @@ let package = Package(
                 "JobFile",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "TimeScheduleTests",
+            dependencies: ["TimeSchedule"],
             swiftSettings: strict),
         .testTarget(
             name: "ControlTests",
