@@ -77,6 +77,7 @@ let package = Package(
             name: "InitCheckconf",
             dependencies: [
                 "JobFile",
+                "TimeSchedule",
                 "Platform",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
