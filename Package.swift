@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "daybreak", targets: ["Daybreak"]),
         .executable(name: "initctl", targets: ["Initctl"]),
         .executable(name: "init-checkconf", targets: ["InitCheckconf"]),
+        .executable(name: "daybreak-time-bridge", targets: ["TimeBridge"]),
         .library(name: "JobFile", targets: ["JobFile"]),
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "Control", targets: ["Control"]),
@@ -73,6 +74,13 @@ let package = Package(
                 "Platform",
             ],
             swiftSettings: strict),
+        // The time bridge: a client of the control socket that emits timer
+        // events (docs/time-bridge.md). Static in release, as the daemon.
+        .executableTarget(
+            name: "TimeBridge",
+            dependencies: ["TimeSchedule", "JobFile", "Engine", "Control", "Platform", "JSON"],
+            swiftSettings: strict,
+            linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
         .executableTarget(
             name: "InitCheckconf",
             dependencies: [

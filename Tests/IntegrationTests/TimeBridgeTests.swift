@@ -37,3 +37,131 @@ import Testing
         #expect(!list.stdout.contains("bad "))
     }
 }
+
+/// The real daemon with the real bridge as one of its jobs.
+@Suite(.serialized) struct TimeBridge {
+    static let bridge = binDirectory.appendingPathComponent("daybreak-time-bridge").path
+
+    /// A daemon, then the bridge as a job of it, its state under the
+    /// daemon's directory (jobs get no HOME, and the real one is not ours).
+    func daemon(_ jobs: [String: String]) throws -> TestDaemon {
+        let d = try TestDaemon(jobs: jobs)
+        try d.job("time-bridge", "start on startup\nrespawn\nenv XDG_STATE_HOME=\(d.dir.path("state"))\nexec \(TimeBridge.bridge)\n")
+        #expect(eventually(timeout: 5) { (try? d.initctl("start", "time-bridge"))?.status == 0 })
+        return d
+    }
+
+    func statePath(_ d: TestDaemon) -> String { d.dir.path("state/daybreak/time-bridge.state") }
+
+    /// A task that appends `$JOB` (the timer's addressee) to out/NAME.
+    func recorder(_ name: String, _ on: String, extra: String = "") -> String {
+        "task\nstart on \(on)\n\(extra)exec /bin/sh -c 'echo $JOB >> $OUT/\(name)'\n"
+    }
+
+    func lines(_ d: TestDaemon, _ name: String) -> [String] {
+        d.output(name).split(separator: "\n").map(String.init)
+    }
+
+    func bridgeLog(_ d: TestDaemon) -> String {
+        (try? String(contentsOf: d.logs.appendingPathComponent("time-bridge.log"), encoding: .utf8)) ?? ""
+    }
+
+    @Test func everyOneSecondRunsAboutOnceASecondAndOnlyOnItsOwnTimer() throws {
+        let d = try daemon([:])
+        defer { d.stop() }
+        try d.job("every", "env OUT=\(d.out.path)\n" + recorder("every", "timer EVERY=1s"))
+        try d.job("twice", "env OUT=\(d.out.path)\n" + recorder("twice", "timer EVERY=1s COUNT=2"))
+        Thread.sleep(forTimeInterval: 4.5)
+        let every = lines(d, "every"), twice = lines(d, "twice")
+        #expect((3...6).contains(every.count), "\(every) \(bridgeLog(d))")
+        #expect(every.allSatisfy { $0 == "every" }, "the other job's timer never starts it")
+        #expect(twice == ["twice", "twice"], "COUNT=2: \(twice)")
+    }
+
+    @Test func countThreeStopsAfterThreeAndTheStateFileSaysSo() throws {
+        let d = try daemon([:])
+        defer { d.stop() }
+        try d.job("three", "env OUT=\(d.out.path)\n" + recorder("three", "timer EVERY=1s COUNT=3"))
+        #expect(eventually(timeout: 10) { lines(d, "three").count == 3 })
+        Thread.sleep(forTimeInterval: 2)
+        #expect(lines(d, "three").count == 3)
+        let state = try String(contentsOfFile: statePath(d), encoding: .utf8)
+        #expect(state.contains("timer three "), "\(state)")
+        #expect(state.contains(" 3 "), "\(state)")
+    }
+
+    @Test func afterStartupWithADelayRunsOnceAfterTheDelay() throws {
+        let started = Date()
+        let dir = try TempDir()
+        let d = try daemon(["late": "env OUT=\(dir.url.path)\n" + recorder("late", "timer AFTER=startup DELAY=1s")])
+        defer { d.stop() }
+        #expect(eventually(timeout: 6) { (try? String(contentsOfFile: dir.path("late"), encoding: .utf8)) == "late\n" })
+        #expect(Date().timeIntervalSince(started) >= 1)
+        Thread.sleep(forTimeInterval: 1.5)
+        #expect((try? String(contentsOfFile: dir.path("late"), encoding: .utf8)) == "late\n")
+    }
+
+    @Test func afterStartedXRunsDelayAfterEachStartOfX() throws {
+        let d = try daemon([:])
+        defer { d.stop() }
+        try d.job("x", "exec sleep 100\n")
+        try d.job("follow", "env OUT=\(d.out.path)\n" + recorder("follow", "timer AFTER=\"started x\" DELAY=1s"))
+        Thread.sleep(forTimeInterval: 0.5)
+        _ = try d.initctl("start", "x")
+        Thread.sleep(forTimeInterval: 0.5)
+        #expect(lines(d, "follow").isEmpty, "not before the delay")
+        #expect(eventually(timeout: 5) { lines(d, "follow").count == 1 })
+        _ = try d.initctl("stop", "x")
+        _ = try d.initctl("start", "x")
+        #expect(eventually(timeout: 5) { lines(d, "follow").count == 2 })
+        _ = try d.initctl("stop", "x")
+    }
+
+    @Test func aRunningJobIsNotStartedTwice() throws {
+        let d = try daemon([:])
+        defer { d.stop() }
+        try d.job("slow", "env OUT=\(d.out.path)\nstart on timer EVERY=1s\nexec /bin/sh -c 'echo run >> $OUT/slow; sleep 2.6'\n")
+        Thread.sleep(forTimeInterval: 4.4)
+        let runs = lines(d, "slow").count
+        #expect((1...2).contains(runs), "\(runs)")
+        #expect(bridgeLog(d).contains("slow is still running; its timer EVERY=1s skips this run"), "\(bridgeLog(d))")
+    }
+
+    @Test func theBridgeKilledAndRespawnedLosesNothing() throws {
+        let d = try daemon([:])
+        defer { d.stop() }
+        try d.job("five", "env OUT=\(d.out.path)\n" + recorder("five", "timer EVERY=1s COUNT=4"))
+        #expect(eventually(timeout: 6) { lines(d, "five").count >= 2 })
+        let status = try d.initctl("status", "time-bridge")
+        let old = try #require(pid(in: status.stdout))
+        kill(old, SIGKILL)
+        #expect(eventually(timeout: 5) { (try? d.initctl("status", "time-bridge")).flatMap { pid(in: $0.stdout) }.map { $0 != old } ?? false })
+        #expect(eventually(timeout: 8) { lines(d, "five").count == 4 })
+        Thread.sleep(forTimeInterval: 2)
+        #expect(lines(d, "five").count == 4, "COUNT holds across the respawn")
+    }
+
+    @Test func aJobFileEditedToANewScheduleRunsOnTheNewOne() throws {
+        let d = try daemon([:])
+        defer { d.stop() }
+        try d.job("edit", "env OUT=\(d.out.path)\n" + recorder("edit", "timer EVERY=1h"))
+        Thread.sleep(forTimeInterval: 1.5)
+        #expect(lines(d, "edit").isEmpty)
+        try d.job("edit", "env OUT=\(d.out.path)\n" + recorder("edit", "timer EVERY=1s COUNT=1"))
+        #expect(eventually(timeout: 6) { lines(d, "edit") == ["edit"] }, "\(bridgeLog(d))")
+    }
+
+    @Test func aDamagedStateFileIsReportedAndReplaced() throws {
+        let d = try TestDaemon(jobs: [:])
+        defer { d.stop() }
+        try FileManager.default.createDirectory(atPath: d.dir.path("state/daybreak"), withIntermediateDirectories: true)
+        try "not a state file\n".write(toFile: statePath(d), atomically: true, encoding: .utf8)
+        try d.job("tick", "env OUT=\(d.out.path)\n" + recorder("tick", "timer EVERY=1s COUNT=1"))
+        try d.job("time-bridge", "env XDG_STATE_HOME=\(d.dir.path("state"))\nexec \(TimeBridge.bridge)\n")
+        #expect(eventually(timeout: 5) { (try? d.initctl("start", "time-bridge"))?.status == 0 })
+        #expect(eventually(timeout: 6) { lines(d, "tick") == ["tick"] })
+        #expect(bridgeLog(d).contains("time-bridge.state is damaged (line 1: expected 'daybreak-time-bridge state 1'); replacing it"), "\(bridgeLog(d))")
+        let state = try String(contentsOfFile: statePath(d), encoding: .utf8)
+        #expect(state.hasPrefix("daybreak-time-bridge state 1\n"))
+    }
+}

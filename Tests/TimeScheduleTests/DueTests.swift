@@ -146,3 +146,28 @@ func simulate(_ spec: TimerSpec, zone: Zone = .utc, from start: Int64, until end
         #expect(Due.next(t, rec, now: second) == 2 * second)
     }
 }
+
+@Suite struct StateFileTests {
+    @Test func stateRoundTripsWithSpacesInVariables() throws {
+        var s = BridgeState(startup: .init(daemon: "42:99", at: 5))
+        s.timers[.init(job: "net/backup", variables: ["SCHEDULE=*/15 9-17 * * mon-fri", "TZ=Europe/Berlin"])] =
+            TimerRecord(anchor: 1, runs: 2, lastRun: 3, lastDue: 4)
+        s.timers[.init(job: "a", variables: ["AFTER=started db", "DELAY=1s"])] = TimerRecord(anchor: 7, pending: [10, 20])
+        s.timers[.init(job: "odd", variables: ["EVERY=1s", "%", ""])] = TimerRecord(anchor: -3)
+        #expect(try BridgeState.decode(s.encoded()) == s)
+    }
+
+    @Test func damagedStateSaysWhichLine() {
+        let table: [(String, String)] = [
+            ("", "line 1: expected 'daybreak-time-bridge state 1'"),
+            ("daybreak-time-bridge state 1\ntimer a 1 x - - - EVERY=1s\n", "line 2: expected a number, found 'x'"),
+            ("daybreak-time-bridge state 1\ntimer a 1\n", "line 2: expected 'timer JOB"),
+            ("daybreak-time-bridge state 1\n\nbogus\n", "line 3: expected 'startup' or 'timer', found 'bogus'"),
+            ("daybreak-time-bridge state 1\ntimer a 1 0 - - - EVERY=%zz\n", "line 2: bad escape"),
+        ]
+        for (text, message) in table {
+            #expect(throws: BridgeState.Damaged.self) { try BridgeState.decode(text) }
+            do { _ = try BridgeState.decode(text) } catch { #expect(error.description.hasPrefix(message), "\(error.description)") }
+        }
+    }
+}
