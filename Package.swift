@@ -71,6 +71,7 @@ let package = Package(
             name: "Initctl",
             dependencies: [
                 "Control",
+                "TimeSchedule",
                 "Platform",
             ],
             swiftSettings: strict),

@@ -7,7 +7,7 @@ import Platform
 
 extension Verb {
     /// Options of any command that take a value (for telling `-i VALUE` from a flag).
-    static let valueOptions: Set<String> = ["-i", "--ignore-events"]
+    static let valueOptions: Set<String> = ["-i", "--ignore-events", "--state"]
 
     static let table: [Verb] = [
         Verb(name: "start", summary: "start a job (a new instance of it)", usage: "start JOB [KEY=VALUE]...",
@@ -114,6 +114,11 @@ extension Verb {
              usage: "notify-disk-writeable", maxArguments: 0) { inv throws(CommandFailure) in
             _ = try inv.globals.withClient { client throws(ControlError) in try client.call(.notifyDiskWriteable) }
         },
+        Verb(name: "list-timers", summary: "list the time bridge's timers: job, next run, last run", usage: "list-timers [--state FILE]",
+             options: ["--state": "state"], maxArguments: 0,
+             detail: "Reads the state file of daybreak-time-bridge (system: /var/lib/daybreak/time-bridge.state; with --user or inside a session: $XDG_STATE_HOME/daybreak/time-bridge.state), where the bridge writes each timer's runs and when it runs next. Times are local.") { inv throws(CommandFailure) in
+            try listTimers(inv)
+        },
         Verb(name: "monitor", summary: "print events as they happen", usage: "monitor", maxArguments: 0) { inv throws(CommandFailure) in
             try inv.globals.withClient { client throws(ControlError) in
                 _ = try client.call(.subscribe)
@@ -186,6 +191,9 @@ func printJobLines(_ result: JSONValue) {
 /// One line of `initctl monitor`: `event NAME KEY=VALUE...` for an event,
 /// `state JOB (INSTANCE) GOAL/STATE` for a state change.
 func monitorLine(_ event: JSONValue) -> String {
+    if event["type"]?.string == "jobs-changed" {
+        return (["jobs-changed"] + (event["jobs"]?.strings ?? [])).joined(separator: " ")
+    }
     if event["type"]?.string == "state", let status = event["status"].flatMap(InstanceStatus.init(json:)) {
         return "state " + (status.upstartText.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? "")
     }

@@ -172,6 +172,7 @@ final class Bridge {
     /// Runs every due timer; returns the earliest due time still ahead.
     func runDue(now: Int64) -> Int64? {
         var earliest: Int64? = nil
+        state.next = [:]
         for w in wanted {
             var rec = Due.settle(w.spec, state.timers[w.key]!, now: now)
             guard let due = Due.next(w.spec, rec, now: now, zone: w.zone) else {
@@ -194,10 +195,12 @@ final class Bridge {
                 state.timers[w.key] = rec
                 if let again = Due.next(w.spec, rec, now: now, zone: w.zone) {
                     earliest = min(earliest ?? again, again)
+                    state.next[w.key] = again
                 }
             } else {
                 state.timers[w.key] = rec
                 earliest = min(earliest ?? due, due)
+                state.next[w.key] = due
             }
         }
         return earliest

@@ -1,5 +1,6 @@
 import Control
 import Platform
+import TimeSchedule
 
 // daybreak-time-bridge: periodic and delayed jobs (docs/time-bridge.md).
 // Run as a job (extra/init/daybreak-time-bridge.conf); a client of the
@@ -47,14 +48,7 @@ while let a = args.popFirst() {
 
 let session = env["UPSTART_SESSION"].flatMap(SocketPath.path(fromSession:))
 let socketPath = socket ?? session ?? SocketPath.system
-let defaultState: String
-if session != nil {
-    let home = env["HOME"] ?? Identity.homeDirectory ?? "/"
-    let base = env["XDG_STATE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? (home + "/.local/state")
-    defaultState = base + "/daybreak/time-bridge.state"
-} else {
-    defaultState = "/var/lib/daybreak/time-bridge.state"
-}
+let defaultState = BridgeState.defaultPath(user: session != nil, environment: env, home: Identity.homeDirectory)
 
 /// Which daemon run this is: the parent's pid and start time (field 22 of
 /// /proc/PID/stat), so a respawned bridge knows `startup` already counted.

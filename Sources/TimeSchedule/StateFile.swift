@@ -7,11 +7,12 @@
 /// ```
 /// daybreak-time-bridge state 1
 /// startup 4242:1234567 1764470000000
-/// timer backup 1764470000000 3 1764473600000 1764473600000 - EVERY=1h COUNT=5
+/// timer backup 1764470000000 3 1764473600000 1764473600000 - 1764477200000 EVERY=1h COUNT=5
 /// ```
 ///
-/// `timer JOB ANCHOR RUNS LASTRUN LASTDUE PENDING VARIABLE...`, with `-`
-/// for none and PENDING comma-separated; names and variables are
+/// `timer JOB ANCHOR RUNS LASTRUN LASTDUE PENDING NEXT VARIABLE...`, with
+/// `-` for none and PENDING comma-separated; NEXT is when the bridge will
+/// run it next, for `initctl list-timers` (the bridge recomputes it); names and variables are
 /// percent-encoded where they hold spaces, `%` or control characters.
 /// Anything else is damage: `decode` says which line, and the bridge
 /// reports it and starts afresh.
@@ -39,6 +40,8 @@ public struct BridgeState: Hashable, Sendable {
 
     public var timers: [Key: TimerRecord] = [:]
     public var startup: Startup?
+    /// When each timer runs next, as the bridge last computed it.
+    public var next: [Key: Int64] = [:]
 
     public init(timers: [Key: TimerRecord] = [:], startup: Startup? = nil) {
         self.timers = timers
@@ -58,7 +61,7 @@ public struct BridgeState: Hashable, Sendable {
         for key in timers.keys.sorted() {
             let r = timers[key]!
             let pending = r.pending.isEmpty ? "-" : r.pending.map(String.init).joined(separator: ",")
-            var line = "timer \(BridgeState.escape(key.job)) \(r.anchor) \(r.runs) \(r.lastRun.map(String.init) ?? "-") \(r.lastDue.map(String.init) ?? "-") \(pending)"
+            var line = "timer \(BridgeState.escape(key.job)) \(r.anchor) \(r.runs) \(r.lastRun.map(String.init) ?? "-") \(r.lastDue.map(String.init) ?? "-") \(pending) \(next[key].map(String.init) ?? "-")"
             for v in key.variables { line += " " + BridgeState.escape(v) }
             out += line + "\n"
         }
@@ -85,9 +88,9 @@ public struct BridgeState: Hashable, Sendable {
                 guard f.count == 3, let d = unescape(f[1]) else { throw bad("expected 'startup DAEMON TIME'") }
                 state.startup = Startup(daemon: d, at: try int(f[2]))
             case "timer":
-                guard f.count >= 8, let job = unescape(f[1]) else { throw bad("expected 'timer JOB ANCHOR RUNS LASTRUN LASTDUE PENDING VARIABLE...'") }
+                guard f.count >= 9, let job = unescape(f[1]) else { throw bad("expected 'timer JOB ANCHOR RUNS LASTRUN LASTDUE PENDING NEXT VARIABLE...'") }
                 var vars: [String] = []
-                for v in f[7...] {
+                for v in f[8...] {
                     guard let u = unescape(v) else { throw bad("bad escape in '\(v)'") }
                     vars.append(u)
                 }
@@ -97,6 +100,7 @@ public struct BridgeState: Hashable, Sendable {
                 }
                 let runs = try int(f[3])
                 guard runs >= 0 && runs < Int64(Int32.max) else { throw bad("expected a run count, found '\(f[3])'") }
+                if let n = try opt(f[7]) { state.next[Key(job: job, variables: vars)] = n }
                 state.timers[Key(job: job, variables: vars)] = TimerRecord(
                     anchor: try int(f[2]), runs: Int(runs), lastRun: try opt(f[4]), lastDue: try opt(f[5]), pending: pending)
             default:
@@ -104,6 +108,17 @@ public struct BridgeState: Hashable, Sendable {
             }
         }
         return state
+    }
+
+    /// Where the bridge keeps its state: `/var/lib/daybreak/` for the
+    /// system daemon; for a session, `$XDG_STATE_HOME/daybreak/` (an
+    /// absolute XDG_STATE_HOME only, as the XDG spec says), else
+    /// `HOME/.local/state/daybreak/`.
+    public static func defaultPath(user: Bool, environment: [String: String], home: String?) -> String {
+        guard user else { return "/var/lib/daybreak/time-bridge.state" }
+        let h = environment["HOME"] ?? home ?? "/"
+        let base = environment["XDG_STATE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? (h + "/.local/state")
+        return base + "/daybreak/time-bridge.state"
     }
 
     static func escape(_ s: String) -> String {

@@ -88,6 +88,18 @@ import Testing
         let state = try String(contentsOfFile: statePath(d), encoding: .utf8)
         #expect(state.contains("timer three "), "\(state)")
         #expect(state.contains(" 3 "), "\(state)")
+        try d.job("hourly", "env OUT=\(d.out.path)\n" + recorder("hourly", "timer SCHEDULE=@hourly"))
+        #expect(eventually(timeout: 5) { ((try? String(contentsOfFile: statePath(d), encoding: .utf8)) ?? "").contains("timer hourly") })
+        let list = try d.initctl("list-timers", "--state", statePath(d))
+        #expect(list.status == 0)
+        let rows = list.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+        #expect(rows.first == ["JOB", "NEXT", "LAST", "RUNS", "TIMER"])
+        // hourly: next at a whole hour, never run; three: done, ran three times.
+        #expect(rows.count == 3, "\(list.stdout)")
+        if rows.count == 3 {
+            #expect(rows[1][0] == "hourly" && rows[1][2].hasSuffix(":00:00") && rows[1][4] == "-" && rows[1][5] == "0" && rows[1][6] == "SCHEDULE=@hourly", "\(rows[1])")
+            #expect(rows[2][0] == "three" && rows[2][1] == "-" && rows[2][5] == "3" && rows[2].suffix(2) == ["EVERY=1s", "COUNT=3"], "\(rows[2])")
+        }
     }
 
     @Test func afterStartupWithADelayRunsOnceAfterTheDelay() throws {

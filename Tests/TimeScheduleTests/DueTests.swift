@@ -154,16 +154,24 @@ func simulate(_ spec: TimerSpec, zone: Zone = .utc, from start: Int64, until end
             TimerRecord(anchor: 1, runs: 2, lastRun: 3, lastDue: 4)
         s.timers[.init(job: "a", variables: ["AFTER=started db", "DELAY=1s"])] = TimerRecord(anchor: 7, pending: [10, 20])
         s.timers[.init(job: "odd", variables: ["EVERY=1s", "%", ""])] = TimerRecord(anchor: -3)
+        s.next[.init(job: "a", variables: ["AFTER=started db", "DELAY=1s"])] = 10
         #expect(try BridgeState.decode(s.encoded()) == s)
+    }
+
+    @Test func stateLivesInVarLibForTheSystemAndUnderXDGStateHomeForASession() {
+        #expect(BridgeState.defaultPath(user: false, environment: ["XDG_STATE_HOME": "/x"], home: "/h") == "/var/lib/daybreak/time-bridge.state")
+        #expect(BridgeState.defaultPath(user: true, environment: ["XDG_STATE_HOME": "/x"], home: "/h") == "/x/daybreak/time-bridge.state")
+        #expect(BridgeState.defaultPath(user: true, environment: ["XDG_STATE_HOME": "rel"], home: "/h") == "/h/.local/state/daybreak/time-bridge.state")
+        #expect(BridgeState.defaultPath(user: true, environment: ["HOME": "/e"], home: "/h") == "/e/.local/state/daybreak/time-bridge.state")
     }
 
     @Test func damagedStateSaysWhichLine() {
         let table: [(String, String)] = [
             ("", "line 1: expected 'daybreak-time-bridge state 1'"),
-            ("daybreak-time-bridge state 1\ntimer a 1 x - - - EVERY=1s\n", "line 2: expected a number, found 'x'"),
+            ("daybreak-time-bridge state 1\ntimer a 1 x - - - - EVERY=1s\n", "line 2: expected a number, found 'x'"),
             ("daybreak-time-bridge state 1\ntimer a 1\n", "line 2: expected 'timer JOB"),
             ("daybreak-time-bridge state 1\n\nbogus\n", "line 3: expected 'startup' or 'timer', found 'bogus'"),
-            ("daybreak-time-bridge state 1\ntimer a 1 0 - - - EVERY=%zz\n", "line 2: bad escape"),
+            ("daybreak-time-bridge state 1\ntimer a 1 0 - - - - EVERY=%zz\n", "line 2: bad escape"),
         ]
         for (text, message) in table {
             #expect(throws: BridgeState.Damaged.self) { try BridgeState.decode(text) }
