@@ -25,6 +25,17 @@ import Testing
         #expect(r.stderr == "init-checkconf: \(dir.path("z.conf")):2:1: timer: TZ='Europe/Atlantis': no such time zone (expected a name under /usr/share/zoneinfo, like Europe/Berlin)\n")
     }
 
+    @Test func theShippedBridgeJobAndTimerExamplesPassAndTheBrokenOneSaysWhy() throws {
+        let r = try run("init-checkconf", [repoRoot.appendingPathComponent("extra/init").path,
+                                           repoRoot.appendingPathComponent("examples/periodic.conf").path,
+                                           repoRoot.appendingPathComponent("examples/delayed.conf").path])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("daybreak-time-bridge.conf: syntax ok"))
+        let broken = repoRoot.appendingPathComponent("examples/broken/bad-timer.conf.broken").path
+        let b = try run("init-checkconf", [broken])
+        #expect(b.stderr == "init-checkconf: \(broken):6:1: timer in 'start on': SCHEDULE=\"0 25 * * *\": hour '25': expected a number from 0 to 23\n")
+    }
+
     @Test func theDaemonLogsAMalformedTimerAndLoadsTheRestOfTheDirectory() throws {
         let d = try TestDaemon(jobs: [
             "bad": "start on timer EVERY=1s COUNT=0\nexec sleep 100\n",
