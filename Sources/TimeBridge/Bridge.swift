@@ -37,6 +37,11 @@ final class Bridge {
     var savedText = ""
     var reported: Set<String> = []
     var zones: [String: Zone] = [:]
+    /// Each timer's due time as last computed (nil inside: never). Valid
+    /// until it passes, its record changes, the job set is read again or
+    /// the clock is set: a wake-up recomputes only the timers that fell
+    /// due, not all of them (a thousand cron timers cost about 30 ms).
+    var dueCache: [BridgeState.Key: Int64?] = [:]
 
     init(socket: String, statePath: String, zoneDirectory: String, daemonIdentity: String) throws {
         self.socket = socket
@@ -139,6 +144,7 @@ final class Bridge {
             }
         }
         wanted = found
+        dueCache = [:]
         // Records follow the timers: a new (or edited) timer starts afresh,
         // one no job wants any more is forgotten.
         var kept: [BridgeState.Key: TimerRecord] = [:]
@@ -174,9 +180,18 @@ final class Bridge {
         var earliest: Int64? = nil
         state.next = [:]
         for w in wanted {
+            if let cached = dueCache[w.key] {
+                guard let due = cached else { continue }
+                if due > now {
+                    earliest = min(earliest ?? due, due)
+                    state.next[w.key] = due
+                    continue
+                }
+            }
             var rec = Due.settle(w.spec, state.timers[w.key]!, now: now)
             guard let due = Due.next(w.spec, rec, now: now, zone: w.zone) else {
                 state.timers[w.key] = rec
+                dueCache[w.key] = .some(nil)
                 continue
             }
             if due <= now {
@@ -193,12 +208,15 @@ final class Bridge {
                     }
                 }
                 state.timers[w.key] = rec
-                if let again = Due.next(w.spec, rec, now: now, zone: w.zone) {
+                let again = Due.next(w.spec, rec, now: now, zone: w.zone)
+                dueCache[w.key] = .some(again)
+                if let again {
                     earliest = min(earliest ?? again, again)
                     state.next[w.key] = again
                 }
             } else {
                 state.timers[w.key] = rec
+                dueCache[w.key] = .some(due)
                 earliest = min(earliest ?? due, due)
                 state.next[w.key] = due
             }
@@ -217,6 +235,7 @@ final class Bridge {
             for w in wanted {
                 guard let m = w.after, m.matches(name: name, environment: env, env: nil) else { continue }
                 state.timers[w.key] = Due.eventSeen(w.spec, state.timers[w.key]!, now: now)
+                dueCache[w.key] = nil
             }
         default:
             break
@@ -241,7 +260,10 @@ final class Bridge {
             while !woke {
                 for (fd, _) in epoll.wait(timeout: -1) {
                     if fd == timer.fd {
-                        if timer.acknowledge() == .clockSet { log("the clock was set; timers recomputed") }
+                        if timer.acknowledge() == .clockSet {
+                            log("the clock was set; timers recomputed")
+                            dueCache = [:]
+                        }
                         woke = true
                     } else if fd == events.descriptor {
                         repeat {
