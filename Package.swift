@@ -21,7 +21,7 @@ let package = Package(
         .executable(name: "daybreak", targets: ["Daybreak"]),
         .executable(name: "initctl", targets: ["Initctl"]),
         .executable(name: "init-checkconf", targets: ["InitCheckconf"]),
-        .executable(name: "daybreak-time-bridge", targets: ["TimeBridge"]),
+        .executable(name: "daybreak-time-bridge", targets: ["TimeBridgeTool"]),
         .library(name: "JobFile", targets: ["JobFile"]),
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "Control", targets: ["Control"]),
@@ -62,6 +62,7 @@ let package = Package(
             name: "Daybreak",
             dependencies: [
                 "Supervisor",
+                "TimeBridge",
                 "Platform",
                 "Control",
             ],
@@ -77,9 +78,13 @@ let package = Package(
             swiftSettings: strict),
         // The time bridge: a client of the control socket that emits timer
         // events (docs/time-bridge.md). Static in release, as the daemon.
-        .executableTarget(
+        .target(
             name: "TimeBridge",
             dependencies: ["TimeSchedule", "JobFile", "Engine", "Control", "Platform", "JSON"],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "TimeBridgeTool",
+            dependencies: ["TimeBridge"],
             swiftSettings: strict,
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
         .executableTarget(

@@ -174,6 +174,19 @@ import Testing
         #expect(eventually(timeout: 6) { lines(d, "edit") == ["edit"] }, "\(bridgeLog(d))")
     }
 
+    @Test func theDaemonExecutableLinkedAsTheBridgeIsTheBridge() throws {
+        let d = try TestDaemon(jobs: [:])
+        defer { d.stop() }
+        let link = d.dir.path("daybreak-time-bridge")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: binDirectory.appendingPathComponent("daybreak").path)
+        let v = try runProgram(link, ["--version"])
+        #expect(v.stdout == "daybreak-time-bridge (daybreak 0.1.0)\n")
+        try d.job("two", "env OUT=\(d.out.path)\n" + recorder("two", "timer EVERY=1s COUNT=2"))
+        try d.job("time-bridge", "env XDG_STATE_HOME=\(d.dir.path("state"))\nexec \(link)\n")
+        #expect(eventually(timeout: 5) { (try? d.initctl("start", "time-bridge"))?.status == 0 })
+        #expect(eventually(timeout: 8) { lines(d, "two") == ["two", "two"] })
+    }
+
     @Test func aDamagedStateFileIsReportedAndReplaced() throws {
         let d = try TestDaemon(jobs: [:])
         defer { d.stop() }
