@@ -187,6 +187,32 @@ import Testing
         #expect(eventually(timeout: 8) { lines(d, "two") == ["two", "two"] })
     }
 
+    /// A TZif file for a zone `offset` seconds east of UTC, no transitions.
+    func tzif(offset: Int32) -> Data {
+        func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 255), UInt8(v >> 8 & 255), UInt8(v & 255)] }
+        let header = Array("TZif2".utf8) + [UInt8](repeating: 0, count: 15) + be32(0) + be32(0) + be32(0) + be32(0) + be32(1) + be32(4)
+        let body = be32(UInt32(bitPattern: offset)) + [0, 0] + Array("TST".utf8) + [0]
+        return Data(header + body + header + body + [10, 10])
+    }
+
+    @Test func aCronScheduleRunsAtTheMinuteInItsZone() throws {
+        // A zone whose minutes turn about three seconds from now, so that
+        // `* * * * *` comes at once: the schedule, the zone file read by
+        // the bridge and the minute, end to end.
+        let d = try TestDaemon(jobs: [:])
+        defer { d.stop() }
+        let now = Int(Date().timeIntervalSince1970)
+        let offset = Int32((60 - (now + 4) % 60) % 60)
+        try FileManager.default.createDirectory(atPath: d.dir.path("zones/Test"), withIntermediateDirectories: true)
+        try tzif(offset: offset).write(to: URL(fileURLWithPath: d.dir.path("zones/Test/Shift")))
+        try d.job("minute", "env OUT=\(d.out.path)\ntask\nstart on timer SCHEDULE=\"* * * * *\" TZ=Test/Shift\nexec /bin/sh -c 'date +%s >> $OUT/minute'\n")
+        try d.job("time-bridge", "env XDG_STATE_HOME=\(d.dir.path("state"))\nexec \(TimeBridge.bridge) --zoneinfo \(d.dir.path("zones"))\n")
+        #expect(eventually(timeout: 5) { (try? d.initctl("start", "time-bridge"))?.status == 0 })
+        #expect(eventually(timeout: 10) { !lines(d, "minute").isEmpty }, "\(bridgeLog(d))")
+        let ran = try #require(lines(d, "minute").first.flatMap { Int($0) })
+        #expect((ran + Int(offset)) % 60 <= 1, "ran at local second \((ran + Int(offset)) % 60)")
+    }
+
     @Test func aDamagedStateFileIsReportedAndReplaced() throws {
         let d = try TestDaemon(jobs: [:])
         defer { d.stop() }
