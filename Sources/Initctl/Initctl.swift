@@ -27,13 +27,18 @@ extension Verb {
             let params = try jobTarget(inv)
             _ = try inv.globals.withClient { client throws(ControlError) in try client.call(.reload, params) }
         },
-        Verb(name: "status", summary: "show a job's goal, state and processes", usage: "status JOB [KEY=VALUE]...") { inv throws(CommandFailure) in
+        Verb(name: "status", summary: "show a job's goal, state and processes", usage: "status JOB [KEY=VALUE]...",
+             options: ["--state": "state"]) { inv throws(CommandFailure) in
             let params = try jobTarget(inv)
             let result = try inv.globals.withClient { client throws(ControlError) in try client.call(.status, params) }
             for item in result["instances"]?.array ?? [] {
                 guard let status = InstanceStatus(json: item) else { continue }
                 FileSystem.writeStandardOutput(status.upstartText + "\n")
                 if let text = status.statusText { FileSystem.writeStandardOutput("\tstatus: \(text)\n") }
+            }
+            // A timer job: when the time bridge runs it next (docs/time-bridge.md).
+            if let job = params.job {
+                for line in timerStatusLines(job: job, inv) { FileSystem.writeStandardOutput(line + "\n") }
             }
         },
         Verb(name: "list", summary: "list every job and instance with its status", usage: "list", maxArguments: 0) { inv throws(CommandFailure) in

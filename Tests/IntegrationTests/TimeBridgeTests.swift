@@ -101,6 +101,9 @@ import Testing
         #expect(state.contains(" 3 "), "\(state)")
         try d.job("hourly", "env OUT=\(d.out.path)\n" + recorder("hourly", "timer SCHEDULE=@hourly"))
         #expect(eventually(timeout: 5) { ((try? String(contentsOfFile: statePath(d), encoding: .utf8)) ?? "").contains("timer hourly") })
+        let status = try d.initctl("status", "hourly", "--state", statePath(d))
+        #expect(status.stdout.hasPrefix("hourly stop/waiting\n\tnext run: "), "\(status.stdout)")
+        #expect(status.stdout.contains(":00:00 ") && status.stdout.hasSuffix(" (SCHEDULE=@hourly)\n"), "\(status.stdout)")
         let list = try d.initctl("list-timers", "--state", statePath(d))
         #expect(list.status == 0)
         let rows = list.stdout.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
