@@ -113,6 +113,7 @@ struct Credentials: Equatable {
 
     /// The home directory of a uid (from the password database), or nil.
     static func homeDirectory(of uid: uid_t) -> String? {
+        _ = staticUserDatabase  // a static build reads the files only
         var entry = passwd()
         var result: UnsafeMutablePointer<passwd>?
         var size = max(Int(sysconf(Int32(_SC_GETPW_R_SIZE_MAX))), 1024)
