@@ -109,11 +109,14 @@ func simulate(_ spec: TimerSpec, zone: Zone = .utc, from start: Int64, until end
         #expect(er.dropFirst().first == ms(2026, 5, 1, 11, 10) + 3)
     }
 
-    @Test func aYearInBerlinWithBothChangesRunsOnceADay() throws {
-        let berlin = try zone("Europe/Berlin")
-        let t = try timer([("SCHEDULE", "30 2 * * *"), ("TZ", "Europe/Berlin")])
-        let r = simulate(t, zone: berlin, from: ms(2026, 1, 1), until: ms(2027, 1, 1))
-        #expect(r.count == 365)
+    @Test func aYearInTwoZonesWithBothChangesRunsOnceADay() throws {
+        for (name, time) in [("Europe/Berlin", "30 2 * * *"), ("America/New_York", "30 1 * * *"), ("America/New_York", "30 2 * * *")] {
+            let z = try zone(name)
+            let t = try timer([("SCHEDULE", time), ("TZ", name)])
+            let r = simulate(t, zone: z, from: ms(2026, 1, 1), until: ms(2027, 1, 1))
+            #expect(r.count == 365, "\(name) \(time)")
+            #expect(Set(r.map { z.local($0 / 1000).date }).count == 365)
+        }
     }
 
     @Test func lateWakeWithinGraceRunsOnTimeAndNeverTwice() throws {

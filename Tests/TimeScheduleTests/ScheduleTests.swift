@@ -173,6 +173,25 @@ func runs(_ cron: CronSchedule, in zone: Zone, from: Int64, to: Int64) -> [Int64
         #expect(berlin.offset(at: utc(2080, 12, 1)) == 3600)
     }
 
+    @Test func southernHemisphereAndJulianRulesAgreeWithTheirFiles() throws {
+        let sydney = try zone("Australia/Sydney")
+        let sp = try Zone(posix: "AEST-10AEDT,M10.1.0,M4.1.0/3")
+        var t = utc(2026, 1, 1)
+        while t < utc(2027, 1, 1) {
+            #expect(sydney.offset(at: t) == sp.offset(at: t))
+            t += 1800
+        }
+        #expect(sydney.offset(at: utc(2026, 1, 15)) == 11 * 3600)
+        #expect(sydney.offset(at: utc(2026, 7, 15)) == 10 * 3600)
+        // Jn never counts 29 February; n does.
+        let j = try Zone(posix: "XST-1XDT,J60/0,J300/0")
+        #expect(j.offset(at: utc(2028, 2, 29, 12)) == 3600)
+        #expect(j.offset(at: utc(2028, 3, 1, 12)) == 7200)
+        let n = try Zone(posix: "XST-1XDT,59/0,300/0")
+        #expect(n.offset(at: utc(2028, 2, 29, 12)) == 7200)
+        #expect(try Zone(posix: "<+0330>-3:30").offset(at: 0) == 12600)
+    }
+
     @Test func readingsAreUniqueRepeatedOrSkipped() throws {
         let berlin = try zone("Europe/Berlin")
         let d = CivilDate(year: 2026, month: 3, day: 29)
