@@ -143,6 +143,19 @@ import Testing
         _ = try d.initctl("stop", "x")
     }
 
+    @Test func afterAJobEventWithAMatchOnItsInstance() throws {
+        let d = try daemon([:])
+        defer { d.stop() }
+        try d.job("backup", "instance $NAME\ntask\nexec true\n")
+        try d.job("report", "env OUT=\(d.out.path)\n" + recorder("report", "timer AFTER=\"stopped backup INSTANCE=nightly\" DELAY=0s"))
+        Thread.sleep(forTimeInterval: 0.5)
+        _ = try d.initctl("start", "backup", "NAME=weekly")
+        Thread.sleep(forTimeInterval: 1)
+        #expect(lines(d, "report").isEmpty, "another instance's stop does not count")
+        _ = try d.initctl("start", "backup", "NAME=nightly")
+        #expect(eventually(timeout: 5) { lines(d, "report") == ["report"] }, "\(bridgeLog(d))")
+    }
+
     @Test func aRunningJobIsNotStartedTwice() throws {
         let d = try daemon([:])
         defer { d.stop() }
