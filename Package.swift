@@ -21,6 +21,7 @@ let package = Package(
         .executable(name: "daybreak", targets: ["Daybreak"]),
         .executable(name: "initctl", targets: ["Initctl"]),
         .executable(name: "init-checkconf", targets: ["InitCheckconf"]),
+        .executable(name: "daybreak-time-bridge", targets: ["TimeBridgeTool"]),
         .library(name: "JobFile", targets: ["JobFile"]),
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "Control", targets: ["Control"]),
@@ -35,8 +36,12 @@ let package = Package(
         // Pure: a small JSON value, printer and parser (no Foundation: the
         // daemon must stay small; see docs/architecture.md).
         .target(name: "JSON", swiftSettings: strict),
+        // Pure: timer schedules (EVERY, cron SCHEDULE, AFTER/DELAY), time
+        // zones from TZif bytes, and when a timer is due. No syscalls, no
+        // Foundation; the clock is passed in.
+        .target(name: "TimeSchedule", swiftSettings: strict),
         // Pure: the job-file language. No syscalls, no Foundation.
-        .target(name: "JobFile", dependencies: ["JSON"], swiftSettings: strict),
+        .target(name: "JobFile", dependencies: ["JSON", "TimeSchedule"], swiftSettings: strict),
         // Pure: events, goals and states. Depends only on JobFile.
         .target(name: "Engine", dependencies: ["JobFile"], swiftSettings: strict),
         // The async-signal-safe child side of spawning, in C.
@@ -57,6 +62,7 @@ let package = Package(
             name: "Daybreak",
             dependencies: [
                 "Supervisor",
+                "TimeBridge",
                 "Platform",
                 "Control",
             ],
@@ -66,13 +72,26 @@ let package = Package(
             name: "Initctl",
             dependencies: [
                 "Control",
+                "TimeSchedule",
                 "Platform",
             ],
             swiftSettings: strict),
+        // The time bridge: a client of the control socket that emits timer
+        // events (docs/time-bridge.md). Static in release, as the daemon.
+        .target(
+            name: "TimeBridge",
+            dependencies: ["TimeSchedule", "JobFile", "Engine", "Control", "Platform", "JSON"],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "TimeBridgeTool",
+            dependencies: ["TimeBridge"],
+            swiftSettings: strict,
+            linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
         .executableTarget(
             name: "InitCheckconf",
             dependencies: [
                 "JobFile",
+                "TimeSchedule",
                 "Platform",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -91,6 +110,10 @@ let package = Package(
                 "JobFile",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "TimeScheduleTests",
+            dependencies: ["TimeSchedule"],
             swiftSettings: strict),
         .testTarget(
             name: "ControlTests",

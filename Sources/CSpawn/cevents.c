@@ -74,6 +74,21 @@ int cevents_timerfd_arm(int fd, int64_t at_ms)
 	return timerfd_settime(fd, TFD_TIMER_ABSTIME, &spec, NULL);
 }
 
+int cevents_timerfd_realtime_create(void)
+{
+	return timerfd_create(CLOCK_REALTIME, TFD_CLOEXEC | TFD_NONBLOCK);
+}
+
+int cevents_timerfd_arm_realtime(int fd, int64_t at_ms)
+{
+	struct itimerspec spec = { 0 };
+	if (at_ms < 1)
+		at_ms = 1;
+	spec.it_value.tv_sec = at_ms / 1000;
+	spec.it_value.tv_nsec = (at_ms % 1000) * 1000000;
+	return timerfd_settime(fd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &spec, NULL);
+}
+
 int cevents_eventfd(void)
 {
 	return eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -16,6 +16,13 @@ public final class ControlClient {
 
     deinit { Platform.closeDescriptor(fd) }
 
+    /// The socket, for a client that waits on it with epoll (the bridges).
+    public var descriptor: Int32 { fd }
+
+    /// Whether bytes already read wait to be handed out: another event may
+    /// be ready although the socket is not readable.
+    public var hasBuffered: Bool { reader.pending > 0 }
+
     /// Sends a request and waits for its reply; events that arrive first
     /// are handed to `onEvent`.
     public func call(_ method: Method, _ params: Request.Params = Request.Params(),

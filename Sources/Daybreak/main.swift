@@ -1,6 +1,7 @@
 import Control
 import Platform
 import Supervisor
+import TimeBridge
 
 /// `daybreak`: the init daemon. Flags follow Upstart's init(8).
 struct DaybreakCommand {
@@ -71,6 +72,13 @@ func initctlCommand() -> String {
 func fail(_ message: String) -> Never {
     FileSystem.writeStandardError("daybreak: \(message)\n")
     Process.exit(1)
+}
+
+// Called as daybreak-time-bridge (a link to this executable), it is the
+// time bridge: one static program whose code pages the daemon and the
+// bridge share (docs/PERFORMANCE.md, "The time bridge").
+if TimeBridgeMain.isInvoked(as: CommandLine.arguments.first) {
+    TimeBridgeMain.run(Array(CommandLine.arguments.dropFirst()))
 }
 
 switch Flags.parse(Array(CommandLine.arguments.dropFirst())) {

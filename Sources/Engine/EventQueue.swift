@@ -63,8 +63,18 @@ extension Engine {
         state.events[id]!.progress = .handling
         let ev = state.events[id]!
         info("Handling \(ev.name) event")
-        let starters = state.startIndex[ev.name] ?? []
-        let stoppers = state.stopIndex[ev.name] ?? []
+        var starters = state.startIndex[ev.name] ?? []
+        var stoppers = state.stopIndex[ev.name] ?? []
+        // A `timer` event that names a job (`JOB=backup`, as the time
+        // bridge emits them) is addressed: it is offered to that job's
+        // `start on` and `stop on` alone, so that two jobs whose timers
+        // share variables (EVERY=1s, and EVERY=1s COUNT=2) never start
+        // each other. docs/time-bridge.md, "One job, one schedule".
+        if ev.name == "timer", let j = Environment.index(of: "JOB", in: ev.environment) {
+            let addressed = ev.environment[j].dropFirst(4)
+            starters.removeAll { $0.name != addressed }
+            stoppers.removeAll { $0.name != addressed }
+        }
         // Merge the two sorted lists, visiting each class once.
         var i = 0, j = 0
         while i < starters.count || j < stoppers.count {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import JobFile
 import Platform
+import TimeSchedule
 
 /// `init-checkconf [--json] PATH...`: checks job files without running them.
 ///
@@ -93,6 +94,11 @@ struct InitCheckconf: ParsableCommand {
                     printError("\(w.file):\(w.line):\(w.column): warning: \(w.message)")
                 }
             }
+            if let bad = unknownZone(job, confBytes) {
+                let e = JobParseError(file: conf, line: bad.line, column: 1, message: "timer: TZ='\(bad.zone)': no such time zone (expected a name under /usr/share/zoneinfo, like Europe/Berlin)")
+                printError(e.description)
+                return (false, .object(entry + [("ok", .bool(false)), ("error", e.json), ("job", .null)]))
+            }
             if !quiet && !json { print("File \(conf): syntax ok") }
             return (true, .object(entry + [("ok", .bool(true)), ("error", .null), ("job", job.json)]))
         } catch let error as JobParseError {
@@ -104,6 +110,29 @@ struct InitCheckconf: ParsableCommand {
             return (false, .object(entry + [("ok", .bool(false)), ("error", err), ("job", .null)]))
         }
     }
+}
+
+/// A timer's `TZ=` whose zone /usr/share/zoneinfo does not hold (or holds
+/// as something other than TZif data), with the first line naming it. The
+/// parser checks a zone name's form; only a tool that reads files can check
+/// that it exists.
+func unknownZone(_ job: JobClass, _ bytes: [UInt8]) -> (zone: String, line: Int)? {
+    for expr in [job.startOn, job.stopOn].compactMap({ $0 }) {
+        for m in expr.matches where m.name == "timer" {
+            for a in m.arguments where a.key == "TZ" {
+                let data = try? FileSystem.readFile("/usr/share/zoneinfo/" + a.value)
+                if let data, (try? Zone(tzif: data, name: a.value)) != nil { continue }
+                var line = 1
+                let needle = Array(a.value.utf8)
+                for (i, b) in bytes.enumerated() {
+                    if bytes[i...].starts(with: needle) { return (a.value, line) }
+                    if b == 10 { line += 1 }
+                }
+                return (a.value, 1)
+            }
+        }
+    }
+    return nil
 }
 
 func printError(_ message: String) {

@@ -7,7 +7,7 @@ import Platform
 
 extension Verb {
     /// Options of any command that take a value (for telling `-i VALUE` from a flag).
-    static let valueOptions: Set<String> = ["-i", "--ignore-events"]
+    static let valueOptions: Set<String> = ["-i", "--ignore-events", "--state"]
 
     static let table: [Verb] = [
         Verb(name: "start", summary: "start a job (a new instance of it)", usage: "start JOB [KEY=VALUE]...",
@@ -27,7 +27,8 @@ extension Verb {
             let params = try jobTarget(inv)
             _ = try inv.globals.withClient { client throws(ControlError) in try client.call(.reload, params) }
         },
-        Verb(name: "status", summary: "show a job's goal, state and processes", usage: "status JOB [KEY=VALUE]...") { inv throws(CommandFailure) in
+        Verb(name: "status", summary: "show a job's goal, state and processes", usage: "status JOB [KEY=VALUE]...",
+             options: ["--state": "state"]) { inv throws(CommandFailure) in
             let params = try jobTarget(inv)
             let result = try inv.globals.withClient { client throws(ControlError) in try client.call(.status, params) }
             for item in result["instances"]?.array ?? [] {
@@ -35,6 +36,10 @@ extension Verb {
                 FileSystem.writeStandardOutput(status.upstartText + "\n")
                 if let text = status.statusText { FileSystem.writeStandardOutput("\tstatus: \(text)\n") }
                 if let why = status.whileReason { FileSystem.writeStandardOutput("\twhile condition false: \(why)\n") }
+            }
+            // A timer job: when the time bridge runs it next (docs/time-bridge.md).
+            if let job = params.job {
+                for line in timerStatusLines(job: job, inv) { FileSystem.writeStandardOutput(line + "\n") }
             }
         },
         Verb(name: "list", summary: "list every job and instance with its status", usage: "list", maxArguments: 0) { inv throws(CommandFailure) in
@@ -137,6 +142,11 @@ extension Verb {
              usage: "notify-disk-writeable", maxArguments: 0) { inv throws(CommandFailure) in
             _ = try inv.globals.withClient { client throws(ControlError) in try client.call(.notifyDiskWriteable) }
         },
+        Verb(name: "list-timers", summary: "list the time bridge's timers: job, next run, last run", usage: "list-timers [--state FILE]",
+             options: ["--state": "state"], maxArguments: 0,
+             detail: "Reads the state file of daybreak-time-bridge (system: /var/lib/daybreak/time-bridge.state; with --user or inside a session: $XDG_STATE_HOME/daybreak/time-bridge.state), where the bridge writes each timer's runs and when it runs next. Times are local.") { inv throws(CommandFailure) in
+            try listTimers(inv)
+        },
         Verb(name: "monitor", summary: "print events as they happen", usage: "monitor", maxArguments: 0) { inv throws(CommandFailure) in
             try inv.globals.withClient { client throws(ControlError) in
                 _ = try client.call(.subscribe)
@@ -209,6 +219,9 @@ func printJobLines(_ result: JSONValue) {
 /// One line of `initctl monitor`: `event NAME KEY=VALUE...` for an event,
 /// `state JOB (INSTANCE) GOAL/STATE` for a state change.
 func monitorLine(_ event: JSONValue) -> String {
+    if event["type"]?.string == "jobs-changed" {
+        return (["jobs-changed"] + (event["jobs"]?.strings ?? [])).joined(separator: " ")
+    }
     if event["type"]?.string == "state", let status = event["status"].flatMap(InstanceStatus.init(json:)) {
         return "state " + (status.upstartText.split(separator: "\n", omittingEmptySubsequences: false).first.map(String.init) ?? "")
     }

@@ -20,3 +20,11 @@ public func monotonicNanoseconds() -> Int64 {
 public func sleepMilliseconds(_ ms: Int) {
     usleep(UInt32(ms * 1000))
 }
+
+/// CLOCK_REALTIME in milliseconds since the epoch: the wall clock, which
+/// the time bridge's schedules follow.
+public func wallClockMilliseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
+}

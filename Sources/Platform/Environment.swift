@@ -23,6 +23,9 @@ public enum Environment {
 /// Who this process is.
 public enum Identity {
     public static var realUserID: UInt32 { getuid() }
+    /// The real user's home directory from the password database (jobs
+    /// get no HOME from the daemon), or nil.
+    public static var homeDirectory: String? { Credentials.homeDirectory(of: getuid()) }
     public static var effectiveUserID: UInt32 { geteuid() }
     public static var processID: Int32 { getpid() }
 }

@@ -68,3 +68,34 @@ public final class Timer {
         _ = read(fd, &expirations, 8)
     }
 }
+
+/// A timerfd on CLOCK_REALTIME for one wall-clock deadline at a time, armed
+/// with TFD_TIMER_CANCEL_ON_SET: it also wakes its reader when the clock is
+/// set (by hand, by NTP stepping it, on resume), so a sleeper on a schedule
+/// recomputes instead of sleeping through the change.
+public final class WallClockTimer {
+    public let fd: Int32
+
+    public init() throws(PlatformError) {
+        fd = cevents_timerfd_realtime_create()
+        guard fd >= 0 else { throw PlatformError(operation: "create", path: "timerfd", errno: Errno(rawValue: errno)) }
+    }
+
+    deinit { close(fd) }
+
+    /// Fires once at `milliseconds` since the epoch by the wall clock.
+    public func arm(at milliseconds: Int64) {
+        _ = cevents_timerfd_arm_realtime(fd, milliseconds)
+    }
+
+    /// What woke the reader.
+    public enum Wake: Sendable { case fired, clockSet, nothing }
+
+    /// Clears the timer and says why it woke.
+    public func acknowledge() -> Wake {
+        var expirations: UInt64 = 0
+        let n = read(fd, &expirations, 8)
+        if n == 8 { return .fired }
+        return errno == ECANCELED ? .clockSet : .nothing
+    }
+}

@@ -182,6 +182,40 @@ extension FileSystem {
         return (st.st_uid, st.st_mode & 0o7777)
     }
 
+    /// Replaces `path` with `bytes` atomically: writes `path.tmp`, syncs it
+    /// and renames it over `path`, so a reader (or a crash) sees the old
+    /// file or the new, never half of one. Nil on success, else why not.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600) -> Errno? {
+        let tmp = path + ".tmp"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard fd >= 0 else { return Errno(rawValue: errno) }
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                let e = Errno(rawValue: errno)
+                close(fd)
+                unlink(tmp)
+                return e
+            }
+            offset += n
+        }
+        if fsync(fd) != 0 {
+            let e = Errno(rawValue: errno)
+            close(fd)
+            unlink(tmp)
+            return e
+        }
+        close(fd)
+        if rename(tmp, path) != 0 {
+            let e = Errno(rawValue: errno)
+            unlink(tmp)
+            return e
+        }
+        return nil
+    }
+
     /// Appends bytes to a file, creating it with mode 0640. Returns false on failure.
     public static func append(_ bytes: [UInt8], to path: String) -> Bool {
         appendSome(bytes[...], to: path).error == nil

@@ -9,6 +9,9 @@ public enum Process {
     /// This process's id.
     public static var currentID: Int32 { getpid() }
 
+    /// The parent's id (a job's parent is the daemon that spawned it).
+    public static var parentID: Int32 { getppid() }
+
     /// Ends the process at once with `status`.
     public static func exit(_ status: Int32) -> Never {
         Glibc.exit(status)

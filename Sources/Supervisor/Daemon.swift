@@ -470,10 +470,21 @@ public final class Daemon {
         heavyWorkDone = true
         sources = reading.sources
         for p in reading.problems { log.write(.error, p) }
+        var changed: [JSONValue] = []
         for input in reading.inputs {
-            if case .jobClassAdded(let job) = input { log.write(.debug, "loaded job \(job.name)") }
+            switch input {
+            case .jobClassAdded(let job):
+                log.write(.debug, "loaded job \(job.name)")
+                changed.append(.string(job.name))
+            case .jobClassChanged(let job): changed.append(.string(job.name))
+            case .jobClassRemoved(let name): changed.append(.string(name))
+            default: break
+            }
             feed(input)
         }
+        // Subscribers (the time bridge) learn that the job set changed, so
+        // they read it again instead of polling.
+        if !changed.isEmpty { broadcast(.object([("type", .string("jobs-changed")), ("jobs", .array(changed))])) }
         if let inotify {
             for dir in sources.watchDirectories() {
                 do {

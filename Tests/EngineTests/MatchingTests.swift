@@ -174,3 +174,15 @@ func globMatchesAsFnmatchWithoutFlags(_ pattern: String, _ text: String, _ expec
     _ = h.emit("b")
     #expect(h.goalState("j") == "start/running", "the old a no longer counts")
 }
+
+@Test func aTimerEventNamingAJobIsOfferedToThatJobAlone() {
+    var h = Harness()
+    h.add("every", "start on timer EVERY=1s\ntask\nexec true\n")
+    h.add("twice", "start on timer EVERY=1s COUNT=2\ntask\nexec true\n")
+    _ = h.emit("timer", ["EVERY=1s", "COUNT=2", "JOB=twice"])
+    #expect(h.goalState("every") == nil, "another job's timer does not start it")
+    #expect(h.goalState("twice") != nil)
+    // Without JOB=, a timer event is an ordinary event.
+    _ = h.emit("timer", ["EVERY=1s"])
+    #expect(h.goalState("every") != nil)
+}

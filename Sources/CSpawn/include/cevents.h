@@ -26,6 +26,12 @@ int cevents_timerfd_create(void);
 /* Arms the timer to fire once at the absolute monotonic time in ms; 0 disarms. */
 int cevents_timerfd_arm(int fd, int64_t at_ms);
 
+/* timerfd(2) on CLOCK_REALTIME, for wall-clock deadlines: non-blocking, close-on-exec. */
+int cevents_timerfd_realtime_create(void);
+/* Arms it to fire once at the absolute wall-clock time in ms, with
+ * TFD_TIMER_CANCEL_ON_SET: a read fails with ECANCELED when the clock is set. */
+int cevents_timerfd_arm_realtime(int fd, int64_t at_ms);
+
 /* eventfd(2): non-blocking, close-on-exec; a thread's way to wake the loop. */
 int cevents_eventfd(void);
 

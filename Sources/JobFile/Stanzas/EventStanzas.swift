@@ -1,3 +1,5 @@
+import TimeSchedule
+
 // Stanzas about events and conditions: emits, start on, stop on, manual, while.
 
 extension Parser {
@@ -17,12 +19,31 @@ extension Parser {
     mutating func stanzaStart(at mark: Lexer.Mark) throws(JobParseError) {
         _ = try keyword(after: "start", oneOf: ["on"])
         job.startOn = try eventExpression(after: "start on", at: mark)
+        try checkTimers(job.startOn, stanza: "start on", at: mark)
     }
 
     /// `stop on EXPRESSION`: replaces any earlier `stop on`.
     mutating func stanzaStop(at mark: Lexer.Mark) throws(JobParseError) {
         _ = try keyword(after: "stop", oneOf: ["on"])
         job.stopOn = try eventExpression(after: "stop on", at: mark)
+        try checkTimers(job.stopOn, stanza: "stop on", at: mark)
+    }
+
+    /// Every `timer` match must be a timer the time bridge can keep
+    /// (docs/time-bridge.md): a bad EVERY, SCHEDULE, DELAY, COUNT, TZ or
+    /// PERSISTENT rejects the file, naming the variable and what was
+    /// expected, so `init-checkconf` and the daemon's log both say so. A
+    /// `TZ` is checked for its form here; whether the zone exists is for
+    /// the tools that may read /usr/share/zoneinfo.
+    func checkTimers(_ expr: EventExpression?, stanza: String, at mark: Lexer.Mark) throws(JobParseError) {
+        guard let expr else { return }
+        for m in expr.matches where m.name == "timer" {
+            do {
+                _ = try TimerSpec(m.arguments.map { ($0.negated ? $0.key.map { $0 + "!" } : $0.key, $0.value) })
+            } catch {
+                throw lexer.error("timer in '\(stanza)': \(error.description)", at: mark)
+            }
+        }
     }
 
     /// `manual`: forgets the `start on` seen so far. A `start on` after it counts again.
