@@ -18,4 +18,19 @@ import Testing
         #expect(quoteIfNeeded("\"\u{59B}") == "\"\\\"\u{59B}\"")
         #expect(quoteIfNeeded("\\\u{301}x y") == "\"\\\\\u{301}x y\"")
     }
+
+    /// FuzzJobFile, input `start on st\x1Drtup\n\rexec true\\\r\n` (and, by
+    /// hand, `exec true\\ `): an escaped blank at the end of an `exec` line
+    /// was trimmed as if it were trailing space, leaving the command ending in
+    /// a bare backslash; printed back, that backslash joined the next line.
+    @Test func anEscapedBlankEndingAnExecCommandIsKept() throws {
+        let found: [UInt8] = Array("start on st\u{1D}rtup\n\rexec true\\\r\n".utf8)
+        for bytes in [found, Array("exec true\\\r\n".utf8), Array("exec true\\ \npre-start exec a\\\t\n".utf8)] {
+            let job = try Parser.parse(name: "fuzz", bytes: bytes, file: "fuzz.conf")
+            let again = try Parser.parse(name: "fuzz", text: job.jobFileText, file: "printed.conf")
+            #expect(again == job, "printed:\n\(job.jobFileText)")
+        }
+        #expect(try parse("exec true\\ \n").process(.main) == .exec("true\\ "))
+        #expect(try parse("exec true \n").process(.main) == .exec("true"))
+    }
 }
