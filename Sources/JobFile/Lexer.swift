@@ -181,9 +181,10 @@ struct Lexer {
     /// Quotes and backslashes are kept as written (the shell or the spawner
     /// reads them later), but they still decide where the command ends: an
     /// unquoted `#` starts a comment, a quoted newline belongs to the command,
-    /// and a backslash-newline joins the next line with a space. Trailing
-    /// blanks are removed, unless escaped by a backslash. Returns nil when
-    /// nothing but blanks and a comment follow.
+    /// and a backslash-newline joins the next line with a space (a backslash
+    /// that ends the file joins nothing). Trailing blanks are removed, unless
+    /// escaped by a backslash. Returns nil when nothing but blanks, a comment
+    /// or a continuation follow.
     mutating func restOfLine() throws(JobParseError) -> String? {
         skipBlank()
         if atLineEnd { return nil }
@@ -234,6 +235,11 @@ struct Lexer {
                     pos += 2
                     escaped = out.count
                 }
+            } else if c == .backslash {
+                // The last byte of the file: a continuation with no line
+                // after it. Kept, it would end the command in a bare
+                // backslash, which printed back would join the next line.
+                pos += 1
             } else {
                 out.append(c)
                 pos += 1
@@ -247,7 +253,7 @@ struct Lexer {
         // printed back would join the next line.
         while out.count > escaped, let last = out.last, last == .space || last == .tab || last == .cr { out.removeLast() }
         skipRestOfLine()
-        return String(decoding: out, as: UTF8.self)
+        return out.isEmpty ? nil : String(decoding: out, as: UTF8.self)
     }
 
     /// Reads the lines of a block up to the line `end TYPE`, for `script`.

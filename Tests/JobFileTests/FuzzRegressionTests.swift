@@ -33,4 +33,16 @@ import Testing
         #expect(try parse("exec true\\ \n").process(.main) == .exec("true\\ "))
         #expect(try parse("exec true \n").process(.main) == .exec("true"))
     }
+
+    /// FuzzJobFile, minimized to `exec \\` at the end of the file: the
+    /// backslash, with no newline after it, was kept as the command; printed
+    /// back (`exec \\` and a newline) it joined the next line, and the
+    /// command was gone. A backslash that ends the file continues into
+    /// nothing, as a backslash-newline does.
+    @Test func aBackslashEndingTheFileEndsAnExecCommandWithNothing() throws {
+        #expect(try parse("exec true \\").process(.main) == .exec("true"))
+        expectError("exec \\", 1, 7, "expected a command after 'exec'")
+        let job = try Parser.parse(name: "fuzz", text: "exec a\\", file: "fuzz.conf")
+        #expect(try Parser.parse(name: "fuzz", text: job.jobFileText, file: "printed.conf") == job)
+    }
 }
