@@ -78,7 +78,9 @@ extension JobClass {
             case .script:
                 line("\(prefix)script")
                 out += p.command
-                if !p.command.isEmpty && !p.command.hasSuffix("\n") { out += "\n" }
+                // By byte: a body ending in "\r\n" ends in one Character,
+                // which is not "\n", yet its last line is already ended.
+                if let last = p.command.utf8.last, last != UInt8(ascii: "\n") { out += "\n" }
                 line("end script")
             }
         }

@@ -45,4 +45,15 @@ import Testing
         let job = try Parser.parse(name: "fuzz", text: "exec a\\", file: "fuzz.conf")
         #expect(try Parser.parse(name: "fuzz", text: job.jobFileText, file: "printed.conf") == job)
     }
+
+    /// FuzzJobFile (the long run), minimized to `script\n\r\nend script`: a
+    /// script body ending in CR LF got a second newline when printed, because
+    /// `"\r\n"` is one Character and `hasSuffix("\n")` was false; the printed
+    /// job's body had an extra empty line.
+    @Test func aScriptBodyEndingInCarriageReturnNewlineIsPrintedAsIs() throws {
+        let job = try parse("script\n\r\nend script")
+        #expect(job.process(.main) == .script("\r\n"))
+        #expect(job.jobFileText.hasSuffix("script\n\r\nend script\n"))
+        #expect(try Parser.parse(name: "test", text: job.jobFileText, file: "printed.conf") == job)
+    }
 }
