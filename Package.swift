@@ -26,6 +26,8 @@ let package = Package(
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "Control", targets: ["Control"]),
         .library(name: "Platform", targets: ["Platform"]),
+        // For the fuzz targets (Fuzz/), which check the JSON they decode.
+        .library(name: "JSON", targets: ["JSON"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

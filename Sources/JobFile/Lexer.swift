@@ -181,14 +181,18 @@ struct Lexer {
     /// Quotes and backslashes are kept as written (the shell or the spawner
     /// reads them later), but they still decide where the command ends: an
     /// unquoted `#` starts a comment, a quoted newline belongs to the command,
-    /// and a backslash-newline joins the next line with a space. Trailing
-    /// blanks are removed. Returns nil when nothing but blanks and a comment follow.
+    /// and a backslash-newline joins the next line with a space (a backslash
+    /// that ends the file joins nothing). Trailing blanks are removed, unless
+    /// escaped by a backslash. Returns nil when nothing but blanks, a comment
+    /// or a continuation follow.
     mutating func restOfLine() throws(JobParseError) -> String? {
         skipBlank()
         if atLineEnd { return nil }
         var out: [UInt8] = []
         var quote: UInt8? = nil
         var quoteMark = mark
+        // The length of `out` after the last backslash pair outside quotes.
+        var escaped = 0
         while let c = current {
             if let q = quote {
                 if c == q {
@@ -229,7 +233,13 @@ struct Lexer {
                     out.append(c)
                     out.append(bytes[pos + 1])
                     pos += 2
+                    escaped = out.count
                 }
+            } else if c == .backslash {
+                // The last byte of the file: a continuation with no line
+                // after it. Kept, it would end the command in a bare
+                // backslash, which printed back would join the next line.
+                pos += 1
             } else {
                 out.append(c)
                 pos += 1
@@ -238,9 +248,12 @@ struct Lexer {
         if quote != nil {
             throw error("unterminated quote; the quote opened here is never closed", at: quoteMark)
         }
-        while let last = out.last, last == .space || last == .tab || last == .cr { out.removeLast() }
+        // An escaped blank (`\ `, or `\` and a carriage return) is part of the
+        // command: trimming it would leave a bare backslash at the end, which
+        // printed back would join the next line.
+        while out.count > escaped, let last = out.last, last == .space || last == .tab || last == .cr { out.removeLast() }
         skipRestOfLine()
-        return String(decoding: out, as: UTF8.self)
+        return out.isEmpty ? nil : String(decoding: out, as: UTF8.self)
     }
 
     /// Reads the lines of a block up to the line `end TYPE`, for `script`.

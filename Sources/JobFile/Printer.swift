@@ -78,7 +78,9 @@ extension JobClass {
             case .script:
                 line("\(prefix)script")
                 out += p.command
-                if !p.command.isEmpty && !p.command.hasSuffix("\n") { out += "\n" }
+                // By byte: a body ending in "\r\n" ends in one Character,
+                // which is not "\n", yet its last line is already ended.
+                if let last = p.command.utf8.last, last != UInt8(ascii: "\n") { out += "\n" }
                 line("end script")
             }
         }
@@ -164,10 +166,13 @@ public func quoteIfNeeded(_ s: String) -> String {
     if s == "and" || s == "or" || s == "not" { return "\"\(s)\"" }
     let special: Set<UInt8> = [.space, .tab, .cr, .newline, .hash, .squote, .dquote, .backslash, .lparen, .rparen]
     guard s.utf8.contains(where: { special.contains($0) }) else { return s }
+    // By scalar, not by Character: a quote or backslash followed by a
+    // combining mark is one Character (`"\u{59B}"`), but the lexer reads
+    // bytes and must still see it escaped.
     var out = "\""
-    for ch in s {
-        if ch == "\"" || ch == "\\" { out.append("\\") }
-        out.append(ch)
+    for u in s.unicodeScalars {
+        if u == "\"" || u == "\\" { out.unicodeScalars.append("\\") }
+        out.unicodeScalars.append(u)
     }
     return out + "\""
 }

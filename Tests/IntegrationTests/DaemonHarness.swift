@@ -252,3 +252,9 @@ func pid(in line: String) -> Int32? {
 }
 
 let isRoot = getuid() == 0
+
+/// True when this test process runs under AddressSanitizer (`swift test
+/// --sanitize=address`, as `.ci/run` does), and so does the daemon built
+/// beside it. ASan keeps freed memory in quarantine and maps shadow memory,
+/// so a daemon's resident size says nothing about Daybreak's own bounds.
+let underAddressSanitizer = dlsym(nil, "__asan_init") != nil

@@ -63,9 +63,14 @@ struct ForkTracking {
         #expect(eventually(timeout: 5) { pidFile(d) == tracked }, "tracked \(tracked), pid file \(d.output("pid"))\n\(d.daemonLog)")
         #expect(isAlive(tracked))
         if c.fixture == "workers" {
-            // The workers are the job's too: status lists them after the daemon.
-            let lines = try d.initctl("status", "svc").stdout.split(separator: "\n")
-            #expect(lines.count == 3 && lines.dropFirst().allSatisfy { $0.hasPrefix("\tjob process ") }, "\(lines)")
+            // The workers are the job's too: status lists them after the daemon
+            // (once the process that forked them has exited, which a slow
+            // build, under ThreadSanitizer, can leave a second to do).
+            var lines: [Substring] = []
+            #expect(eventually(timeout: 5) {
+                lines = (try? d.initctl("status", "svc").stdout.split(separator: "\n")) ?? []
+                return lines.count == 3 && lines.dropFirst().allSatisfy { $0.hasPrefix("\tjob process ") }
+            }, "\(lines)")
         }
 
         // Respawn: the daemon dies, a new one is started and tracked.
