@@ -141,9 +141,17 @@ extension StateExpression {
             if case .runningWhere = e { return "not \(e.text)" }
             if case .not = e { return "not \(e.text)" }
             return "not (\(e.text))"
-        case .and(let l, let r): return "\(l.andOperand) and \(r.andOperand)"
+        case .and(let l, let r): return "\(l.andLeftOperand) and \(r.andOperand)"
         case .or(let l, let r): return "\(l.text) or \(r.orRightOperand)"
         }
+    }
+
+    /// `and` groups from the left, so a left operand that is itself an
+    /// `and` needs no parentheses: a long chain (`a and b and c ...`) must
+    /// not print as parentheses nested deeper than the parser allows.
+    private var andLeftOperand: String {
+        if case .or = self { return "(\(text))" }
+        return text
     }
 
     private var andOperand: String {

@@ -56,4 +56,20 @@ import Testing
         #expect(job.jobFileText.hasSuffix("script\n\r\nend script\n"))
         #expect(try Parser.parse(name: "test", text: job.jobFileText, file: "printed.conf") == job)
     }
+
+    /// FuzzJobFile (the long run), minimized to `while a and r and v ...`
+    /// with 66 names: the chain parses (no parentheses), but the printer
+    /// parenthesized every left operand that was itself an `and`, so the
+    /// printed condition nested 65 deep, past the parser's 64, and did not
+    /// parse.
+    @Test func aLongAndChainInWhilePrintsWithoutNestedParentheses() throws {
+        let names = (0..<200).map { "j\($0)" }
+        let job = try parse("while " + names.joined(separator: " and ") + "\n")
+        #expect(job.whileCondition?.jobNames.count == 200)
+        #expect(!job.jobFileText.contains("("))
+        #expect(try Parser.parse(name: "test", text: job.jobFileText, file: "printed.conf") == job)
+        let mixed = try parse("while (a or b) and c and (d or e)\n")
+        #expect(mixed.whileCondition?.text == "(running a or running b) and running c and (running d or running e)")
+        #expect(try Parser.parse(name: "test", text: mixed.jobFileText, file: "printed.conf") == mixed)
+    }
 }
