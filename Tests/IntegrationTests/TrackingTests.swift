@@ -233,7 +233,12 @@ struct Containment {
         let escaped = try #require(Int32(d.output("escaped").trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(try d.initctl("stop", "svc").status == 0)
         #expect(eventually(timeout: 5) { !isAlive(escaped) })
-        let line = d.daemonLog.split(separator: "\n").first { $0.contains("stopping the job's remaining processes") } ?? ""
+        // The daemon signals the group, then logs: wait for the line.
+        var line = ""
+        _ = eventually(timeout: 10) {
+            line = String(d.daemonLog.split(separator: "\n").first { $0.contains("stopping the job's remaining processes") } ?? "")
+            return !line.isEmpty
+        }
         #expect(line.hasSuffix("svc: stopping the job's remaining processes (\(escaped))"), "\(line)")
     }
 
@@ -258,7 +263,7 @@ struct Containment {
         #expect(status == "svc start/running, process \(main)\n\tjob process \(escaped)\n", "\(status)")
         #expect(try d.initctl("stop", "svc").status == 0)
         #expect(eventually(timeout: 5) { !isAlive(escaped) && !isAlive(main) })
-        #expect(d.daemonLog.contains("svc: stopping the job's remaining processes (\(escaped))"), "\(d.daemonLog)")
+        #expect(eventually(timeout: 10) { d.daemonLog.contains("svc: stopping the job's remaining processes (\(escaped))") }, "\(d.daemonLog)")
         #expect(eventually(timeout: 5) { groups.allSatisfy { !FileManager.default.fileExists(atPath: $0 + "/svc") } })
         d.stop()
         #expect(d.leftCgroups.isEmpty)
