@@ -79,22 +79,26 @@ func checkState(_ condition: StateExpression) {
         return
     }
     // Evaluate under two assignments of running jobs (by a hash of each
-    // name), with the engine's evaluator and with the one below.
+    // name and of the environment a term selects), with the engine's
+    // evaluator and with the one below.
     for salt in [0, 1] {
-        let running: (String) -> Bool = { ($0.utf8.reduce(salt) { $0 &* 31 &+ Int($1) }) & 1 == 0 }
+        let running: (String, [String]) -> Bool = { job, env in
+            ((job + "\u{0}" + env.joined(separator: "\u{0}")).utf8.reduce(salt) { $0 &* 31 &+ Int($1) }) & 1 == 0
+        }
         fuzzCheck(condition.holds(running: running) == evaluate(condition, running: running),
                   "'while \(condition.text)' evaluates differently from the reference evaluator")
     }
 }
 
 /// A reference evaluator: post-order over an explicit stack, no recursion.
-func evaluate(_ condition: StateExpression, running: (String) -> Bool) -> Bool {
+func evaluate(_ condition: StateExpression, running: (String, [String]) -> Bool) -> Bool {
     enum Step { case visit(StateExpression), not, and, or }
     var steps: [Step] = [.visit(condition)]
     var values: [Bool] = []
     while let step = steps.popLast() {
         switch step {
-        case .visit(.running(let job)): values.append(running(job))
+        case .visit(.running(let job)): values.append(running(job, []))
+        case .visit(.runningWhere(let job, let env)): values.append(running(job, env))
         case .visit(.not(let e)): steps.append(.not); steps.append(.visit(e))
         case .visit(.and(let l, let r)): steps.append(.and); steps.append(.visit(r)); steps.append(.visit(l))
         case .visit(.or(let l, let r)): steps.append(.or); steps.append(.visit(r)); steps.append(.visit(l))
