@@ -63,6 +63,8 @@ public final class Daemon {
     var reloadAgain = false
     var reloadPasses = 0
     var missingBeforeReading: Set<String> = []
+    /// Directories inotify watches (`applyReading`).
+    var watchedDirectories: Set<String> = []
     /// Clients waiting for the next reading to start, and for the current one to end.
     var reloadWaiters: [(client: Int32, id: Int)] = []
     var answeredByReading: [(client: Int32, id: Int)] = []
@@ -486,9 +488,11 @@ public final class Daemon {
         // they read it again instead of polling.
         if !changed.isEmpty { broadcast(.object([("type", .string("jobs-changed")), ("jobs", .array(changed))])) }
         if let inotify {
+            var newlyWatched = false
             for dir in sources.watchDirectories() {
                 do {
                     try inotify.watch(directory: dir)
+                    if watchedDirectories.insert(dir).inserted { newlyWatched = true }
                 } catch {
                     log.write(.warn, error.description)
                 }
@@ -499,8 +503,13 @@ public final class Daemon {
             // A directory that appeared while the watches were set up is
             // read by one more pass, so `mkdir -p a/b/jobs` is never half
             // seen (at most four passes).
+            // So is a directory watched for the first time: files written
+            // into it after the reading walked it and before the watch was
+            // set are seen by no event.
             let still = Set(sources.missingDirectories().map(\.directory))
-            if still != missingBeforeReading && reloadPasses < 4 { reloadAgain = true }
+            if (still != missingBeforeReading || newlyWatched) && reloadPasses < 4 {
+                reloadAgain = true
+            }
         }
         reportWhileProblems()
         for (fd, id) in answeredByReading {

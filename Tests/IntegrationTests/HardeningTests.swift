@@ -17,7 +17,9 @@ let longTests = ProcessInfo.processInfo.environment["DAYBREAK_LONG_TESTS"] == "1
 /// The bound on how long another client waits for an answer while the
 /// daemon is under attack (docs/RELIABILITY.md). Generous for a debug build
 /// on a loaded two-core machine; the measured figures are far below it.
-let answerBound = 1.0
+/// Under AddressSanitizer every spawn and allocation is several times
+/// slower (the crash-loop test measured 2 s there), so the bound is 5 s.
+let answerBound = underAddressSanitizer ? 5.0 : 1.0
 
 /// A `fixture-flood` run in the background, as root or as another uid.
 /// Ended by pid when the test ends, whatever happens.
@@ -186,14 +188,15 @@ extension TestDaemon {
         usleep(3_000_000)
         let during = residentKiB(d.daemonPid)
         figure("half frames", "resident \(idle) KiB idle, \(during) KiB during")
-        #expect(during < idle + 24 * 1024, "resident memory grew from \(idle) KiB to \(during) KiB")
+        let bounded = memoryBoundsApply("halfSentFramesAreBoundedAndTimedOut", "\(idle) KiB idle, \(during) KiB during")
+        if bounded { #expect(during < idle + 24 * 1024, "resident memory grew from \(idle) KiB to \(during) KiB") }
         #expect(d.slowestAnswer() < answerBound)
         let printed = flood.wait()
         // Every half frame the daemon took was dropped after the timeout.
         let connected = Int(printed.split(separator: "\n").first?.split(separator: " ")[1].dropLast() ?? "0") ?? 0
         let closed = Int(printed.split(separator: "\n").last?.split(separator: " ").last ?? "-1") ?? -1
         #expect(connected > 0 && closed == connected, "\(printed)")
-        #expect(eventually(timeout: 5) { residentKiB(d.daemonPid) < idle + 8 * 1024 }, "memory stayed at \(residentKiB(d.daemonPid)) KiB")
+        if bounded { #expect(eventually(timeout: 5) { residentKiB(d.daemonPid) < idle + 8 * 1024 }, "memory stayed at \(residentKiB(d.daemonPid)) KiB") }
     }
 
     /// Failure 4: subscribers that never read have a total bound; the event
@@ -216,7 +219,9 @@ extension TestDaemon {
         let printed = emitter.wait()
         peak = max(peak, residentKiB(d.daemonPid))
         figure("stalled subscribers", "peak resident \(peak) KiB, slowest answer \(worst) s, \(printed.trimmingCharacters(in: .whitespacesAndNewlines))")
-        #expect(peak < 96 * 1024, "resident memory peaked at \(peak) KiB")
+        if memoryBoundsApply("stalledSubscribersHaveATotalBound", "peak \(peak) KiB") {
+            #expect(peak < 96 * 1024, "resident memory peaked at \(peak) KiB")
+        }
         #expect(worst < answerBound, "another client waited \(worst) s")
         #expect(printed.contains("emitted"), "\(printed)")
         kill(subscribers.process.processIdentifier, SIGKILL)
