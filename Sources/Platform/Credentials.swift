@@ -113,6 +113,17 @@ struct Credentials: Equatable {
 
     /// The home directory of a uid (from the password database), or nil.
     static func homeDirectory(of uid: uid_t) -> String? {
+        passwordEntry(of: uid) { $0.pw_dir }
+    }
+
+    /// The name of a uid, or nil.
+    static func userName(of uid: uid_t) -> String? {
+        passwordEntry(of: uid) { $0.pw_name }
+    }
+
+    /// One text field of a uid's password entry (getpwuid_r, growing the
+    /// buffer as it asks), or nil when there is no entry or no such field.
+    private static func passwordEntry(of uid: uid_t, _ field: (passwd) -> UnsafeMutablePointer<CChar>?) -> String? {
         _ = staticUserDatabase  // a static build reads the files only
         var entry = passwd()
         var result: UnsafeMutablePointer<passwd>?
@@ -124,25 +135,8 @@ struct Credentials: Equatable {
                 size *= 2
                 continue
             }
-            guard rc == 0, let found = result, let dir = found.pointee.pw_dir else { return nil }
-            return String(cString: dir)
-        }
-    }
-
-    /// The name of a uid, or nil.
-    static func userName(of uid: uid_t) -> String? {
-        var entry = passwd()
-        var result: UnsafeMutablePointer<passwd>?
-        var size = max(Int(sysconf(Int32(_SC_GETPW_R_SIZE_MAX))), 1024)
-        while true {
-            var buffer = [CChar](repeating: 0, count: size)
-            let rc = getpwuid_r(uid, &entry, &buffer, size, &result)
-            if rc == ERANGE && size < 1 << 20 {
-                size *= 2
-                continue
-            }
-            guard rc == 0, let found = result, let name = found.pointee.pw_name else { return nil }
-            return String(cString: name)
+            guard rc == 0, let found = result, let text = field(found.pointee) else { return nil }
+            return String(cString: text)
         }
     }
 
