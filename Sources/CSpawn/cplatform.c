@@ -59,3 +59,7 @@ int cplatform_user_database_files_only(void)
 #endif
 	return 1;
 }
+
+/* malloc_trim(3): hand the heap's free pages back to the kernel. */
+#include <malloc.h>
+int cplatform_release_free_memory(void) { return malloc_trim(0); }

@@ -115,6 +115,7 @@ final class Bridge {
     func refresh(now: Int64) throws(ControlError) {
         let result = try requests.call(.showConfig)
         var found: [WantedTimer] = []
+        var seen: Set<BridgeState.Key> = []
         for job in result["jobs"]?.array ?? [] {
             guard let name = job["name"]?.string else { continue }
             for line in job["lines"]?.array ?? [] {
@@ -138,7 +139,7 @@ final class Bridge {
                         after = (try? Parser.parse(name: name, text: "start on \(words)\n", file: name))?.startOn?.matches.first
                     }
                     let key = BridgeState.Key(job: name, variables: spec.variables)
-                    guard !found.contains(where: { $0.key == key }) else { continue }
+                    guard seen.insert(key).inserted else { continue }
                     found.append(WantedTimer(key: key, spec: spec, zone: zone(spec.timeZone) ?? .utc, after: after))
                 }
             }
@@ -150,6 +151,8 @@ final class Bridge {
         var kept: [BridgeState.Key: TimerRecord] = [:]
         for w in wanted { kept[w.key] = state.timers[w.key] ?? TimerRecord(anchor: now) }
         state.timers = kept
+        // The job set was a large reply, now garbage: give its pages back.
+        Memory.releaseFreeMemory()
     }
 
     /// A new daemon run is a new `startup`: AFTER=startup timers count

@@ -31,4 +31,7 @@ int cplatform_ptsname_r(int fd, char *buf, size_t len);
  * cannot load NSS modules safely. Returns 1 when it did, 0 when dynamic. */
 int cplatform_user_database_files_only(void);
 
+/* malloc_trim(0): 1 when memory was released. */
+int cplatform_release_free_memory(void);
+
 #endif
