@@ -25,8 +25,12 @@ import JobFile
 extension Engine {
     /// Changes the goal of an instance. Most states finish on their own
     /// (a process ends, an event finishes) and then follow the new goal;
-    /// the two resting states need a push: `waiting` toward start, and
-    /// `running` toward stop.
+    /// the resting states need a push: `waiting` toward start, `running`
+    /// toward stop, and `spawned` toward stop once the main process is
+    /// there. Upstart leaves `spawned` only when an `expect fork|daemon|
+    /// stop` process becomes ready, so a daemon that never does could not
+    /// be stopped at all; here a stop ends it at once, whatever `expect`
+    /// waits for.
     mutating func changeGoal(_ key: InstanceKey, to goal: Goal) {
         guard let inst = state.instances[key], inst.goal != goal else { return }
         info("\(key) goal changed from \(inst.goal.rawValue) to \(goal.rawValue)")
@@ -35,6 +39,8 @@ extension Engine {
         case .start where inst.state == .waiting:
             changeState(key, to: nextState(key))
         case .stop where inst.state == .running:
+            changeState(key, to: nextState(key))
+        case .stop where inst.state == .spawned && inst.pids[.main] != nil && inst.pendingSpawns[.main] == nil:
             changeState(key, to: nextState(key))
         default:
             break

@@ -32,7 +32,8 @@ extension Engine {
     /// The shell spawned a process. Its pid is recorded; a main process
     /// with `expect none` is running at once (the instance moves on from
     /// `spawned`); with `expect fork|daemon|stop` the instance waits for
-    /// `mainProcessReady`.
+    /// `mainProcessReady`, unless it is to stop already: then it moves on
+    /// to `stopping` at once.
     mutating func processSpawned(_ id: SpawnID, pid: Int32) {
         guard let owner = state.spawnIndex.removeValue(forKey: id), state.instances[owner.key] != nil else {
             warn("Ignored spawn \(id) (process \(pid)): no instance is waiting for it")
@@ -44,7 +45,7 @@ extension Engine {
         state.pidIndex[pid] = owner
         info("\(key) \(owner.kind.rawValue) process (\(pid))")
         if owner.kind == .main && state.instances[key]!.state == .spawned
-            && definition(key.job).job.expect == .none {
+            && (definition(key.job).job.expect == .none || state.instances[key]!.goal == .stop) {
             changeState(key, to: nextState(key))
         }
     }

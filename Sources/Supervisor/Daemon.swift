@@ -39,8 +39,9 @@ public final class Daemon {
     /// Engine request ids to the client and protocol id awaiting the reply.
     var pending: [RequestID: (client: Int32, id: Int, method: Control.Method)] = [:]
     var nextRequestID: RequestID = 1
-    /// The pids the engine supervises, for `expect stop` (the main process).
-    var expectStop: Set<Int32> = []
+    /// `expect stop` main processes that have not raised SIGSTOP yet, and
+    /// how long they have been waited for (`StopWait`).
+    var expectStop: [Int32: StopWait] = [:]
     /// `expect fork|daemon` main processes being tracked, by their pid (`Tracking.swift`).
     var trackers: [Int32: Tracking] = [:]
     /// Traced tasks that stopped before the fork event naming them, and when.
@@ -280,7 +281,10 @@ public final class Daemon {
                 Platform.setNonBlocking(pty.master.rawValue)
                 try? epoll.watch(pty.master.rawValue, for: .readable)
             }
-            if request.process == .main && job.expect == .stop { expectStop.insert(pid) }
+            if request.process == .main && job.expect == .stop {
+                expectStop[pid] = StopWait(label: label, since: monotonicNanoseconds())
+                armEarliestTimer()
+            }
             if notifyAddress != nil { notifyMainSpawned(job: request.job, instance: request.instance, pid: pid) }
             if traced {
                 let key = Containment.key(job: request.job, instance: request.instance)
@@ -354,14 +358,15 @@ public final class Daemon {
             if trackingTakes(child) { continue }
             switch child.status {
             case .exited(let status):
-                expectStop.remove(child.pid)
+                expectStop[child.pid] = nil
                 mainExited(child.pid, .exited(status))
             case .signaled(let signal, _):
-                expectStop.remove(child.pid)
+                expectStop[child.pid] = nil
                 mainExited(child.pid, .killed(JobFile.Signal(number: signal)))
             case .stopped(let signal, _):
-                if signal == SignalNumber.stop && expectStop.remove(child.pid) != nil {
-                    feed(.mainProcessReady(pid: child.pid, finalPid: child.pid))
+                if signal == SignalNumber.stop, let wait = expectStop.removeValue(forKey: child.pid) {
+                    // Taken as ready already (it stopped late): only let it go on.
+                    if !wait.takenAsReady { feed(.mainProcessReady(pid: child.pid, finalPid: child.pid)) }
                     Process.signal(child.pid, SignalNumber.continue)
                 }
             case .continued:

@@ -18,11 +18,14 @@ import Platform
 ///   gone. Workers the daemon starts are not candidates while it lives.
 /// - Every forked process (depth 1 or more) is followed through its system
 ///   calls from its first stop, so that when its parents go the tracker
-///   already knows whether it waits. A top is the daemon when, as the only
-///   top, it is blocked in (or enters) a call that waits for work (poll,
-///   select, epoll_wait, pause, accept, recvmsg, sigsuspend...) having
-///   forked at least as often as `expect` says; or, having forked fewer times, when it waits so with no child
-///   left (a daemon that forks once though `expect daemon` says twice).
+///   already knows whether it waits. A top is the daemon when, as the
+///   candidate, it is blocked in (or enters) a call that waits for work
+///   (poll, select, epoll_wait, pause, accept, recvmsg, sigsuspend...)
+///   having forked at least as often as `expect` says; or, having forked
+///   fewer times, when it waits so with no child left (a daemon that forks
+///   once though `expect daemon` says twice). The candidate is the only
+///   top; or, when every top is a child of one exited process, the child
+///   it forked last (a daemon that forks its helpers before its master).
 ///   A sleep or a wait for a child counts only for a top without
 ///   children at the declared depth: a parent that waits for its child to
 ///   be ready, or forks again, is not the daemon.
@@ -96,6 +99,8 @@ struct Tracking {
         /// How the system call it last entered waits (`.none` after it returns).
         var waiting: SyscallWait = .none
         var detached = false
+        /// When it was forked, as a count of the job's forks (0: the main process).
+        var order = 0
     }
 
     enum Phase: Equatable { case tracing, detaching, done }
@@ -137,6 +142,8 @@ struct Tracking {
     /// The exec stop after PTRACE_TRACEME is still to come.
     private var awaitingExecStop = true
     private var lastStatus: Int32 = 0
+    /// Processes forked so far, to order siblings.
+    private var forks = 0
     private let startedAt: Int64
     private(set) var lastActivity: Int64
     private var out: [Action] = []
@@ -213,7 +220,8 @@ struct Tracking {
             let process = parent.process
             let depth = clone ? parent.depth : (tasks[process]?.depth ?? parent.depth) + 1
             if tasks[child] == nil {
-                tasks[child] = Task(parent: process, depth: depth, thread: clone, process: clone ? process : child, started: false)
+                forks += 1
+                tasks[child] = Task(parent: process, depth: depth, thread: clone, process: clone ? process : child, started: false, order: forks)
             }
             if !clone {
                 out.append(.log(.info, "\(label): process (\(pid)) forked process (\(child))"))
@@ -264,7 +272,7 @@ struct Tracking {
         out = []
         guard phase == .tracing, let expect else { return [] }
         let tops = self.tops()
-        if tops.count == 1, let p = tops.first, let task = tasks[p], let b = blocked[p], b != .none,
+        if let p = candidate(tops), let task = tasks[p], let b = blocked[p], b != .none,
            !hasLiveChildren(p) || task.depth >= expect.forks {
             if task.depth < expect.forks {
                 out.append(.log(.warn, "\(label): 'expect \(expect.name)' expects \(expect.forks) fork\(expect.forks == 1 ? "" : "s") but process (\(p)) forked \(task.depth == 0 ? "never" : "\(task.depth) time\(task.depth == 1 ? "" : "s")") and has been idle for \(Tracking.idleNanoseconds / 1_000_000_000) s; taking it as the daemon"))
@@ -295,6 +303,19 @@ struct Tracking {
         }.map(\.key).sorted()
     }
 
+    /// The one top that may be the daemon: the only top, or, when the tops
+    /// are all children of one process that has exited, the one it forked
+    /// last. A parent that starts its helpers first and its master last,
+    /// then exits, leaves its master as its youngest child; the master of
+    /// a daemon that starts its helpers itself is their parent, so they
+    /// are not tops while it lives.
+    func candidate(_ tops: [Int32]) -> Int32? {
+        if tops.count == 1 { return tops.first }
+        guard let first = tops.first, let parent = tasks[first]?.parent, let p = tasks[parent], !p.alive,
+              tops.allSatisfy({ tasks[$0]?.parent == parent }) else { return nil }
+        return tops.max { tasks[$0]!.order < tasks[$1]!.order }
+    }
+
     func hasLiveChildren(_ pid: Int32) -> Bool {
         tasks.values.contains { $0.parent == pid && $0.alive && !$0.thread }
     }
@@ -320,8 +341,7 @@ struct Tracking {
             out.append(.ended(rawStatus: lastStatus))
             return
         }
-        let tops = self.tops()
-        guard tops.count == 1, let p = tops.first, let task = tasks[p], task.depth > 0 else { return }
+        guard let p = candidate(self.tops()), let task = tasks[p], task.depth > 0 else { return }
         let children = hasLiveChildren(p)
         if task.depth >= expect.forks {
             if task.waiting == .eventLoop || (task.waiting == .sleep && !children) {

@@ -52,7 +52,7 @@ extension Daemon {
         guard !trackers.isEmpty else { return false }
         let now = monotonicNanoseconds()
         guard let root = tracker(of: child.pid) else {
-            if case .stopped(let sig, let event) = child.status, !expectStop.contains(child.pid) {
+            if case .stopped(let sig, let event) = child.status, expectStop[child.pid] == nil {
                 // A new traced child can stop before its parent's fork
                 // event arrives: keep it until that event names it.
                 if sig == SignalNumber.stop && event == 0 {
@@ -134,6 +134,14 @@ extension Daemon {
             for pid in t.liveProcesses { blocked[pid] = Ptrace.blockedWait(pid) }
             carryOut(trackers[root]!.idle(blocked: blocked, now: now), root: root)
         }
+        // `expect stop` processes that never stop themselves: see StopWait.
+        for (pid, wait) in expectStop {
+            guard let tick = wait.nextTick, tick <= now else { continue }
+            if let warning = expectStop[pid]!.tick(pid: pid, blocked: Ptrace.blockedWait(pid), now: now) {
+                log.write(.warn, warning)
+                feed(.mainProcessReady(pid: pid, finalPid: pid))
+            }
+        }
         // Stray stops nobody claimed within a second are let go.
         for (pid, at) in strayStops where now - at > Tracking.idleNanoseconds {
             strayStops[pid] = nil
@@ -143,7 +151,7 @@ extension Daemon {
 
     /// The earliest tracker tick, for the daemon's one timer.
     var earliestTrackerTick: Int64? {
-        trackers.values.compactMap(\.nextTick).min()
+        (trackers.values.compactMap(\.nextTick) + expectStop.values.compactMap(\.nextTick)).min()
     }
 }
 

@@ -93,6 +93,39 @@ import JobFile
     #expect(e.signals.map(\.0) == [h.pid("svc")!])
 }
 
+/// stop while an `expect stop` main process has not raised SIGSTOP yet:
+/// the process is ended at once, not waited for (Upstart waits for ever,
+/// and so `initctl stop` of a daemon that never stops itself hangs).
+@Test func stopInSpawnedEndsAnExpectStopProcessAtOnce() {
+    var h = Harness()
+    h.add("svc", "expect stop\nexec /bin/svc\n")
+    _ = h.request(.start, "svc", wait: false)
+    #expect(h.goalState("svc") == "start/spawned")
+    let pid = h.pid("svc")!
+    let (stop, e) = h.request(.stop, "svc")
+    #expect(e.jobEvents == ["stopping svc"])
+    #expect(e.signals.map(\.0) == [pid])
+    #expect(h.goalState("svc") == "stop/killed")
+    let e2 = h.exit("svc", .main, .killed(.term))
+    #expect(e2.jobEvents == ["stopped svc"])
+    #expect(e2.reply(stop) != nil)
+    #expect(h.goalState("svc") == nil)
+}
+
+/// The same for `expect fork` and `expect daemon`, and for a stop that
+/// comes while the main process is still being spawned.
+@Test(arguments: ["fork", "daemon", "stop"])
+func stopWhileSpawningAnExpectJobEndsItOnceSpawned(_ expect: String) {
+    var h = Harness(autoSpawn: false)
+    h.add("svc", "expect \(expect)\nexec /bin/svc\n")
+    _ = h.request(.start, "svc", wait: false)
+    _ = h.request(.stop, "svc", wait: false)
+    #expect(h.goalState("svc") == "stop/spawned")
+    let e = h.answerSpawn()
+    #expect(e.jobEvents == ["stopping svc"])
+    #expect(e.signals.map(\.0) == [h.pid("svc")!])
+}
+
 /// stop while post-start runs: post-start finishes, then stopping.
 @Test func stopWhilePostStartRunsWaitsForPostStart() {
     var h = Harness()

@@ -37,6 +37,7 @@ struct ForkTracking {
         .init(fixture: "fork-twice", expect: "fork"),
         .init(fixture: "parent-waits", expect: "fork"),
         .init(fixture: "workers", expect: "fork"),
+        .init(fixture: "helpers-first", expect: "fork"),
         .init(fixture: "fork-exec", expect: "fork"),
         .init(fixture: "pidfile-writer", expect: "daemon"),
         .init(fixture: "never-forks", expect: "fork"),
@@ -62,14 +63,14 @@ struct ForkTracking {
         let tracked = try #require(pid(in: started.stdout), "\(d.daemonLog)")
         #expect(eventually(timeout: 5) { pidFile(d) == tracked }, "tracked \(tracked), pid file \(d.output("pid"))\n\(d.daemonLog)")
         #expect(isAlive(tracked))
-        if c.fixture == "workers" {
+        if c.fixture == "workers" || c.fixture == "helpers-first" {
             // The workers are the job's too: status lists them after the daemon
             // (once the process that forked them has exited, which a slow
             // build, under ThreadSanitizer, can leave a second to do).
             var lines: [Substring] = []
             #expect(eventually(timeout: 5) {
                 lines = (try? d.initctl("status", "svc").stdout.split(separator: "\n")) ?? []
-                return lines.count == 3 && lines.dropFirst().allSatisfy { $0.hasPrefix("\tjob process ") }
+                return lines.count == (c.fixture == "workers" ? 3 : 4) && lines.dropFirst().allSatisfy { $0.hasPrefix("\tjob process ") }
             }, "\(lines)")
         }
 
@@ -105,6 +106,26 @@ struct ForkTracking {
         #expect(took >= 0.9 && took < 4, "start took \(took) s")
         #expect(d.daemonLog.contains("'expect fork' expects 1 fork but process"))
         #expect(d.daemonLog.contains("forked never and has been idle for 1 s; taking it as the daemon"))
+    }
+
+    /// Helpers forked before the master: the master is tracked as soon as
+    /// it waits, not the oldest helper after ten seconds.
+    @Test func theMasterForkedAfterItsHelpersIsTrackedWithinASecond() throws {
+        let d = try TestDaemon()
+        defer { d.stop() }
+        try d.job("svc", """
+            expect fork
+            env FIXTURE_PIDFILE=\(d.out.path)/pid
+            exec \(binDirectory.appendingPathComponent("fixture-helpers-first").path)
+            """)
+        _ = try d.initctl("reload-configuration")
+        let begin = Date()
+        let started = try d.initctl("start", "svc")
+        let took = Date().timeIntervalSince(begin)
+        let tracked = try #require(pid(in: started.stdout), "\(started.stdout)\n\(d.daemonLog)")
+        #expect(took < answerBound, "start took \(took) s")
+        #expect(eventually(timeout: 5) { pidFile(d) == tracked }, "tracked \(tracked), pid file \(d.output("pid"))\n\(d.daemonLog)")
+        #expect(!d.daemonLog.contains("no daemon found"), "\(d.daemonLog)")
     }
 
     @Test func aJobWhoseProcessesAllExitFailsWithTheLastStatus() throws {
@@ -406,5 +427,60 @@ struct Containment {
         _ = try d.initctl("stop", "svc")
         // The background sleep shares the main process's group: the stop signal reaches it.
         #expect(eventually(timeout: 5) { jobProcesses(d).isEmpty }, "left behind: \(jobProcesses(d))")
+    }
+}
+
+/// `expect stop` with a daemon that never raises SIGSTOP (Debian's sshd
+/// under Ubuntu's ssh.conf): Upstart leaves `initctl start` waiting for
+/// ever and `initctl stop` too. Here the start ends once the process is
+/// plainly idle, and a stop in `spawned` ends the process at once.
+@Suite(.serialized)
+struct ExpectStopWithoutAStop {
+    /// A job whose process waits for signals (pause) and never stops itself.
+    func idleJob(_ d: TestDaemon) throws {
+        try d.job("svc", """
+            expect stop
+            env FIXTURE_PIDFILE=\(d.out.path)/pid
+            exec \(binDirectory.appendingPathComponent("fixture-never-forks").path)
+            """)
+        _ = try d.initctl("reload-configuration")
+    }
+
+    @Test func anIdleProcessThatNeverStopsItselfIsTakenAsReadyWithAWarning() throws {
+        let d = try TestDaemon()
+        defer { d.stop() }
+        try idleJob(d)
+        let begin = Date()
+        let started = try d.initctl(["start", "svc"], timeout: 20)
+        let took = Date().timeIntervalSince(begin)
+        #expect(started.status == 0, "\(started.stderr)\n\(d.daemonLog)")
+        #expect(started.stdout.hasPrefix("svc start/running, process "), "\(started.stdout)")
+        #expect(took >= 0.9 && took < 4, "start took \(took) s")
+        #expect(d.daemonLog.contains("svc: 'expect stop' but main process ("), "\(d.daemonLog)")
+        #expect(d.daemonLog.contains("waits for work; taking it as ready"), "\(d.daemonLog)")
+        let p = try #require(pid(in: started.stdout))
+        #expect(try d.initctl("stop", "svc").stdout == "svc stop/waiting\n")
+        #expect(eventually(timeout: 5) { !isAlive(p) })
+    }
+
+    @Test func aStopInSpawnedEndsTheProcessAtOnce() throws {
+        let d = try TestDaemon()
+        defer { d.stop() }
+        // A process that sleeps (not idle in a loop) is not taken as ready
+        // for ten seconds: the stop comes long before.
+        try d.job("svc", """
+            expect stop
+            exec sleep 1000
+            """)
+        _ = try d.initctl("reload-configuration")
+        #expect(try d.initctl("start", "--no-wait", "svc").status == 0)
+        #expect(eventually(timeout: 5) { (try? d.initctl("status", "svc").stdout.hasPrefix("svc start/spawned, process ")) == true })
+        let p = try #require(pid(in: try d.initctl("status", "svc").stdout))
+        let begin = Date()
+        let stopped = try d.initctl(["stop", "svc"], timeout: 20)
+        let took = Date().timeIntervalSince(begin)
+        #expect(stopped.stdout == "svc stop/waiting\n", "\(stopped.stdout) \(stopped.stderr)")
+        #expect(took < answerBound, "stop took \(took) s")
+        #expect(!isAlive(p))
     }
 }

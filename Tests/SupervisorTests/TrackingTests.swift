@@ -126,6 +126,46 @@ import Testing
         #expect(t.phase == .done)
     }
 
+    /// A daemon that starts its helpers before it daemonizes: the parent
+    /// forks three workers, then the master, and exits. The master (the
+    /// child forked last) is the daemon, as soon as it waits for work; not
+    /// the oldest worker after ten seconds.
+    @Test func theChildForkedLastIsTheDaemonWhenHelpersCameFirst() {
+        var t = started(.fork)
+        for w: Int32 in [101, 102, 103] {
+            fork(&t, 100, w)
+            _ = t.stopped(w, .syscallEntry(.eventLoop), now: 0)
+        }
+        fork(&t, 100, 104)
+        _ = exit(&t, 100)
+        #expect(t.finalPid == nil, "the master does not wait for work yet")
+        let a = t.stopped(104, .syscallEntry(.eventLoop), now: 0)
+        #expect(a.contains(.ready(finalPid: 104)))
+        #expect(a.contains(.interrupt(101)) && a.contains(.interrupt(102)) && a.contains(.interrupt(103)))
+    }
+
+    /// The same daemon found idle: the master already waits when the
+    /// parent exits, so the parent's exit decides.
+    @Test func theChildForkedLastAndAlreadyWaitingIsTakenAtItsParentsExit() {
+        var t = started(.fork)
+        for w: Int32 in [101, 102, 103, 104] {
+            fork(&t, 100, w)
+            _ = t.stopped(w, .syscallEntry(.eventLoop), now: 0)
+        }
+        let a = t.stopped(100, .exiting(rawStatus: 0), now: 0)
+        #expect(a.contains(.ready(finalPid: 104)))
+    }
+
+    /// Siblings whose parent still lives are no candidates.
+    @Test func siblingsOfALiveParentAreNotCandidates() {
+        var t = started(.fork)
+        fork(&t, 100, 101)
+        fork(&t, 100, 102)
+        _ = t.stopped(102, .syscallEntry(.eventLoop), now: 0)
+        #expect(t.finalPid == nil)
+        #expect(t.candidate(t.tops()) == 100)
+    }
+
     @Test func aMainProcessThatNeverForksIsTakenWhenIdle() {
         var t = started(.fork)
         #expect(t.nextTick == Tracking.idleNanoseconds)
@@ -277,5 +317,32 @@ extension NotifyMessage {
         self.ready = ready
         self.mainPid = mainPid
         self.status = status
+    }
+}
+
+/// The bounded wait of `expect stop` (`StopWait`).
+@Suite struct ExpectStopWait {
+    let second = Tracking.idleNanoseconds
+
+    @Test func anIdleProcessIsTakenAsReadyAfterASecond() {
+        var w = StopWait(label: "svc", since: 0)
+        #expect(w.nextTick == second)
+        #expect(w.tick(pid: 7, blocked: .eventLoop, now: second / 2) == nil, "not before its tick")
+        let warning = w.tick(pid: 7, blocked: .eventLoop, now: second)
+        #expect(warning == "svc: 'expect stop' but main process (7) has not stopped itself after 1 s and waits for work; taking it as ready")
+        #expect(w.takenAsReady)
+        #expect(w.nextTick == nil)
+        #expect(w.tick(pid: 7, blocked: .eventLoop, now: 5 * second) == nil, "decided once")
+    }
+
+    @Test func aBusyOrSleepingProcessIsTakenAfterTheGiveUpTime() {
+        var w = StopWait(label: "svc", since: 0)
+        var now: Int64 = 0
+        while now + second < Tracking.giveUpNanoseconds {
+            now += second
+            #expect(w.tick(pid: 7, blocked: now % (2 * second) == 0 ? .sleep : .none, now: now) == nil)
+        }
+        let warning = w.tick(pid: 7, blocked: .sleep, now: Tracking.giveUpNanoseconds)
+        #expect(warning == "svc: 'expect stop' but main process (7) has not stopped itself after 10 s; taking it as ready")
     }
 }
