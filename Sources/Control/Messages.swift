@@ -203,6 +203,64 @@ public struct ProcessStatus: Sendable, Equatable {
     }
 }
 
+/// An instance's control groups and what they use now (`initctl status`
+/// of a job with a `cgroup` stanza). A figure the kernel does not keep
+/// for these groups is nil.
+public struct CgroupUsage: Sendable, Equatable {
+    /// The group directories, the job's own first.
+    public var groups: [String]
+    /// Memory charged to it, in bytes (v2 `memory.current`, v1 `memory.usage_in_bytes`).
+    public var memoryBytes: Int?
+    /// Its memory limit as the kernel holds it (`max`, or bytes).
+    public var memoryLimit: String?
+    /// Processes (and threads, as pids counts them) in it.
+    public var tasks: Int?
+    /// CPU time used, in microseconds (v2 `cpu.stat`, v1 `cpuacct.usage`).
+    public var cpuMicroseconds: Int?
+
+    public init(groups: [String], memoryBytes: Int? = nil, memoryLimit: String? = nil, tasks: Int? = nil, cpuMicroseconds: Int? = nil) {
+        self.groups = groups
+        self.memoryBytes = memoryBytes
+        self.memoryLimit = memoryLimit
+        self.tasks = tasks
+        self.cpuMicroseconds = cpuMicroseconds
+    }
+
+    public var json: JSONValue {
+        .object([("groups", .array(groups.map(JSONValue.string)))]
+            + (memoryBytes.map { [("memory", JSONValue.number($0))] } ?? [])
+            + (memoryLimit.map { [("memory_limit", JSONValue.string($0))] } ?? [])
+            + (tasks.map { [("tasks", JSONValue.number($0))] } ?? [])
+            + (cpuMicroseconds.map { [("cpu_usec", JSONValue.number($0))] } ?? []))
+    }
+
+    public init?(json: JSONValue) {
+        guard let groups = json["groups"]?.array?.compactMap(\.string) else { return nil }
+        self.init(groups: groups, memoryBytes: json["memory"]?.int, memoryLimit: json["memory_limit"]?.string,
+                  tasks: json["tasks"]?.int, cpuMicroseconds: json["cpu_usec"]?.int)
+    }
+
+    /// The lines `initctl status` prints under the instance.
+    public var lines: [String] {
+        var use: [String] = []
+        if let m = memoryBytes { use.append("memory \(CgroupUsage.size(m))" + (memoryLimit.map { $0 == "max" ? "" : " of \(Int($0).map(CgroupUsage.size) ?? $0)" } ?? "")) }
+        if let t = tasks { use.append("\(t) task\(t == 1 ? "" : "s")") }
+        if let c = cpuMicroseconds { use.append("cpu \(c / 1_000_000).\(String(c / 10_000 % 100 + 100).dropFirst()) s") }
+        return groups.map { "\tcgroup \($0)" } + (use.isEmpty ? [] : ["\tuses " + use.joined(separator: ", ")])
+    }
+
+    /// Bytes as `12.3M`.
+    static func size(_ bytes: Int) -> String {
+        let units = ["", "K", "M", "G", "T"]
+        var v = Double(bytes)
+        var u = 0
+        while v >= 1024 && u < units.count - 1 { v /= 1024; u += 1 }
+        if u == 0 { return "\(bytes)" }
+        let tenths = Int((v * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)\(units[u])"
+    }
+}
+
 /// One job instance's status (or a job class with no instance: stop/waiting).
 public struct InstanceStatus: Sendable, Equatable {
     public var job: String
@@ -216,9 +274,11 @@ public struct InstanceStatus: Sendable, Equatable {
     /// For a job with `while`: why its condition is false
     /// (`baz is not running`); nil when it holds or there is none.
     public var whileReason: String?
+    /// For a job with a `cgroup` stanza: its groups and what they use now.
+    public var cgroup: CgroupUsage?
 
     public init(job: String, instance: String = "", goal: String, state: String, processes: [ProcessStatus] = [], statusText: String? = nil,
-                whileReason: String? = nil) {
+                whileReason: String? = nil, cgroup: CgroupUsage? = nil) {
         self.job = job
         self.instance = instance
         self.goal = goal
@@ -226,6 +286,7 @@ public struct InstanceStatus: Sendable, Equatable {
         self.processes = processes
         self.statusText = statusText
         self.whileReason = whileReason
+        self.cgroup = cgroup
     }
 
     public var json: JSONValue {
@@ -233,7 +294,8 @@ public struct InstanceStatus: Sendable, Equatable {
             ("job", .string(job)), ("instance", .string(instance)), ("goal", .string(goal)), ("state", .string(state)),
             ("processes", .array(processes.map { .object([("kind", .string($0.kind)), ("pid", .number(Int($0.pid)))]) })),
             ("status", statusText.map(JSONValue.string) ?? .null),
-        ] + (whileReason.map { [("while", JSONValue.string($0))] } ?? []))
+        ] + (whileReason.map { [("while", JSONValue.string($0))] } ?? [])
+          + (cgroup.map { [("cgroup", $0.json)] } ?? []))
     }
 
     public init?(json: JSONValue) {
@@ -244,6 +306,7 @@ public struct InstanceStatus: Sendable, Equatable {
             processes.append(ProcessStatus(kind: kind, pid: pid32))
         }
         self.init(job: job, instance: json["instance"]?.string ?? "", goal: goal, state: state,
-                  processes: processes, statusText: json["status"]?.string, whileReason: json["while"]?.string)
+                  processes: processes, statusText: json["status"]?.string, whileReason: json["while"]?.string,
+                  cgroup: json["cgroup"].flatMap(CgroupUsage.init(json:)))
     }
 }

@@ -60,9 +60,10 @@ extension Engine {
 
     /// Records the first failure of an instance (later ones are ignored
     /// until it starts again) and releases what it held, as failed.
-    mutating func markFailed(_ key: InstanceKey, _ process: FailedProcess, status: ProcessExit?) {
+    mutating func markFailed(_ key: InstanceKey, _ process: FailedProcess, status: ProcessExit?, outOfMemory: Bool = false) {
         guard state.instances[key] != nil, state.instances[key]!.failure == nil else { return }
         state.instances[key]!.failure = Failure(process: process, status: status)
+        if outOfMemory { state.instances[key]!.failure!.outOfMemory = true }
         finished(key, failed: true)
     }
 

@@ -58,6 +58,8 @@ public struct Engine: Sendable {
             mainProcessReady(pid: pid, finalPid: finalPid)
         case .processExited(let pid, let status):
             processExited(pid: pid, status: status)
+        case .processOutOfMemory(let pid):
+            state.outOfMemory.insert(pid)
         case .timerFired(let id):
             timerFired(id)
         case .control(let request):

@@ -104,6 +104,9 @@ public struct EngineState: Hashable, Sendable {
     /// (empty between inputs, unless the conditions did not settle).
     var whilePending: Set<String> = []
     var pidIndex: [Int32: ProcessOwner] = [:]
+    /// Processes reported killed by the OOM killer whose exit is next
+    /// (`processOutOfMemory`); consumed by `processExited`, never encoded.
+    var outOfMemory: Set<Int32> = []
     var spawnIndex: [SpawnID: ProcessOwner] = [:]
     var timers: [TimerID: InstanceKey] = [:]
 

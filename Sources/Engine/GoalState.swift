@@ -224,7 +224,9 @@ extension Engine {
     /// started apache` matches by position). `stopping` and `stopped` add
     /// `RESULT=ok`, or `RESULT=failed` with `PROCESS` (the failed process,
     /// or `respawn` when the respawn limit stopped it) and `EXIT_STATUS` or
-    /// `EXIT_SIGNAL` (absent when the process could not be spawned at all).
+    /// `EXIT_SIGNAL` (absent when the process could not be spawned at all),
+    /// and `KILLED_BY=oom` after `EXIT_SIGNAL=KILL` when the OOM killer
+    /// killed it inside the job's memory limit (a Daybreak addition).
     /// Then come the instance's values of the variables the job `export`s.
     /// A blocking event (`starting`, `stopping`) wakes the instance when it
     /// finishes.
@@ -241,6 +243,7 @@ extension Engine {
                     env.append("PROCESS=\(kind.rawValue)")
                     if let s = failure.exitSignal {
                         env.append("EXIT_SIGNAL=\(Signal(number: s).name)")
+                        if failure.outOfMemory == true { env.append("KILLED_BY=oom") }
                     } else if let s = failure.exitStatus {
                         env.append("EXIT_STATUS=\(s)")
                     }

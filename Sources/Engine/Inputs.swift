@@ -101,6 +101,10 @@ public enum Input: Hashable, Sendable {
     case mainProcessReady(pid: Int32, finalPid: Int32)
     /// A child the engine knows ended.
     case processExited(pid: Int32, status: ProcessExit)
+    /// The process whose `processExited` comes next was killed by the OOM
+    /// killer inside its job's memory limit (the shell saw the job's
+    /// cgroup count the kill): its failure says so (`KILLED_BY=oom`).
+    case processOutOfMemory(pid: Int32)
     /// A timer armed with `armTimer` fired.
     case timerFired(TimerID)
     /// A control request.

@@ -65,6 +65,8 @@ public struct Failure: Hashable, Sendable, Codable {
     public var exitStatus: Int32?
     /// Signal number, when a signal killed it.
     public var exitSignal: Int32?
+    /// The OOM killer killed it inside its job's memory limit.
+    public var outOfMemory: Bool?
 
     public init(process: FailedProcess, status: ProcessExit?) {
         self.process = process

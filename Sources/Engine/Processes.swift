@@ -105,6 +105,7 @@ extension Engine {
     /// - post-start and pre-stop: the exit status is ignored; the state
     ///   moves on (pre-stop back to running if the goal returned to start).
     mutating func processExited(pid: Int32, status: ProcessExit) {
+        let outOfMemory = state.outOfMemory.remove(pid) != nil
         guard let owner = state.pidIndex.removeValue(forKey: pid),
               let inst = state.instances[owner.key] else {
             info("Ignored exit of unknown process \(pid) (\(status))")
@@ -193,7 +194,7 @@ extension Engine {
         }
 
         if failed {
-            markFailed(key, .process(kind), status: status)
+            markFailed(key, .process(kind), status: status, outOfMemory: outOfMemory)
         }
         if stop {
             if state.instances[key]?.state == .running { moveState = false }

@@ -36,6 +36,7 @@ extension Verb {
                 FileSystem.writeStandardOutput(status.upstartText + "\n")
                 if let text = status.statusText { FileSystem.writeStandardOutput("\tstatus: \(text)\n") }
                 if let why = status.whileReason { FileSystem.writeStandardOutput("\twhile condition false: \(why)\n") }
+                for line in status.cgroup?.lines ?? [] { FileSystem.writeStandardOutput(line + "\n") }
             }
             // A timer job: when the time bridge runs it next (docs/time-bridge.md).
             if let job = params.job {

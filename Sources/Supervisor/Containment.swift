@@ -44,6 +44,8 @@ struct Containment {
     var draining: [String: (paths: [String], killAt: Int64, killed: Bool)] = [:]
     /// Per-hierarchy base directories made so far (to remove at the end).
     var madeBases: Set<String> = []
+    /// The OOM kills counted in each live instance's groups when last read.
+    var oomKills: [String: Int] = [:]
 
     static let drainNanoseconds: Int64 = 2_000_000_000
 
@@ -105,43 +107,64 @@ struct Containment {
     }
 
     /// Applies one stanza; returns a v1 group the processes must also enter.
+    /// The key and value are written as the hierarchy spells them
+    /// (`CgroupSettings`): first to the job's own group, when its hierarchy
+    /// has the controller, else to a group of the same name in the v1
+    /// hierarchy of the controller.
     private mutating func apply(_ s: CgroupSetting, key: String, main: String) throws(DaemonError) -> String? {
         let controller = s.controller
-        let v1 = others.first { $0.version == 1 && $0.controllers.contains(controller) }
+        let v1Name = CgroupSettings.v1Controller(controller)
+        let v1 = others.first { $0.version == 1 && $0.controllers.contains(v1Name) }
         guard let k = s.key else {
             // `cgroup CONTROLLER`: a group in that controller's v1 hierarchy, if any.
             guard hierarchy?.version != 2 || v1 != nil, let v1, hierarchy != v1 else { return nil }
             return try v1Group(v1, key: key)
         }
         let value = s.value ?? ""
-        if Cgroups.hasSetting(main, k) {
+        let file = CgroupSettings.fileName(controller: controller, key: k)
+        var refused: CgroupSettings.Untranslatable?
+        if let h = hierarchy, h.version == 2 || h.controllers.contains(v1Name) {
+            var writes: [CgroupSettings.Write] = []
             do {
-                try Cgroups.set(main, k, value)
+                writes = try CgroupSettings.writes(file: file, value: value, version: h.version) { f in
+                    (try? FileSystem.readFile(main + "/" + f)).map { String(decoding: $0, as: UTF8.self) }
+                }
             } catch {
-                throw DaemonError("cgroup \(controller) \(k) '\(value)': \(error)")
+                refused = error
             }
-            return nil
+            if !writes.isEmpty && writes.allSatisfy({ Cgroups.hasSetting(main, $0.file) }) {
+                try write(writes, to: main, setting: "cgroup \(controller) \(k) '\(value)'")
+                return nil
+            }
         }
-        guard let v1 else {
-            throw DaemonError("cgroup \(controller) \(k): no such setting in \(main), and no cgroup v1 hierarchy has the '\(controller)' controller")
+        guard let v1, v1 != hierarchy else {
+            let why = refused.map { ": \($0)" } ?? ": no such setting in \(main)"
+            throw DaemonError("cgroup \(controller) \(k)\(why), and no cgroup v1 hierarchy has the '\(v1Name)' controller")
         }
         let group = try v1Group(v1, key: key)
-        let v1Key = Cgroups.hasSetting(group, k) ? k : (Containment.v1Names[k] ?? k)
-        guard Cgroups.hasSetting(group, v1Key) else {
-            throw DaemonError("cgroup \(controller) \(k): no such setting in \(main) or \(group)")
-        }
-        var v1Value = value
-        if v1Key == "memory.limit_in_bytes" && value == "max" { v1Value = "-1" }
+        let writes: [CgroupSettings.Write]
         do {
-            try Cgroups.set(group, v1Key, v1Value)
+            writes = try CgroupSettings.writes(file: file, value: value, version: 1)
         } catch {
             throw DaemonError("cgroup \(controller) \(k) '\(value)': \(error)")
         }
+        guard writes.allSatisfy({ Cgroups.hasSetting(group, $0.file) }) else {
+            throw DaemonError("cgroup \(controller) \(k): no such setting in \(main) or \(group)")
+        }
+        try write(writes, to: group, setting: "cgroup \(controller) \(k) '\(value)'")
         return group
     }
 
-    /// v2 setting names that v1 spells otherwise.
-    static let v1Names = ["memory.max": "memory.limit_in_bytes", "memory.high": "memory.soft_limit_in_bytes", "cpu.weight": "cpu.shares"]
+    /// Writes each file of a setting, in order; the first refusal names the setting.
+    private func write(_ writes: [CgroupSettings.Write], to group: String, setting: String) throws(DaemonError) {
+        for w in writes {
+            do {
+                try Cgroups.set(group, w.file, w.value)
+            } catch {
+                throw DaemonError("\(setting): \(error)")
+            }
+        }
+    }
 
     private mutating func v1Group(_ h: CgroupHierarchy, key: String) throws(DaemonError) -> String {
         let base = h.ownDirectory + "/" + baseName
@@ -170,9 +193,70 @@ struct Containment {
         return out
     }
 
+    /// Whether the kernel's OOM killer killed a process in an instance's
+    /// groups since this was last asked (v2 `memory.events`, v1
+    /// `memory.oom_control`: their `oom_kill` count); with the memory
+    /// limit of the group that counted it, as `FILE VALUE`.
+    mutating func outOfMemory(_ key: String) -> OutOfMemory? {
+        var total = 0
+        var limit: String?
+        for p in groups[key] ?? [] {
+            for (counter, limitFile) in [("memory.events", "memory.max"), ("memory.oom_control", "memory.limit_in_bytes")] {
+                guard let n = Containment.count("oom_kill", in: p + "/" + counter), n > 0 else { continue }
+                total += n
+                if let v = try? FileSystem.readFile(p + "/" + limitFile) {
+                    limit = limitFile + " " + String(decoding: v, as: UTF8.self).split(separator: "\n").first.map(String.init)!
+                }
+            }
+        }
+        let before = oomKills[key] ?? 0
+        oomKills[key] = total
+        return total > before ? OutOfMemory(limit: limit) : nil
+    }
+
+    /// An OOM kill in an instance's groups.
+    struct OutOfMemory {
+        /// The limit it hit, as `FILE VALUE` (`memory.max 67108864`), when readable.
+        var limit: String?
+    }
+
+    /// What a set of groups uses now, from whichever of them keeps each
+    /// figure (v2 and v1 spell the files differently).
+    static func usage(of paths: [String]) -> CgroupUsage {
+        func read(_ file: String) -> String? {
+            (try? FileSystem.readFile(file)).flatMap { String(decoding: $0, as: UTF8.self).split(separator: "\n").first.map(String.init) }
+        }
+        var u = CgroupUsage(groups: paths)
+        for p in paths {
+            if u.memoryBytes == nil, let m = read(p + "/memory.current") ?? read(p + "/memory.usage_in_bytes") { u.memoryBytes = Int(m) }
+            if u.memoryLimit == nil, let l = read(p + "/memory.max") ?? read(p + "/memory.limit_in_bytes") {
+                // v1 says "no limit" with a page-rounded maximum.
+                u.memoryLimit = (Int(l) ?? 0) >= Int(Int64.max / 2) ? "max" : l
+            }
+            if u.tasks == nil, let t = read(p + "/pids.current") { u.tasks = Int(t) }
+            if u.cpuMicroseconds == nil {
+                if let n = count("usage_usec", in: p + "/cpu.stat") { u.cpuMicroseconds = n }
+                else if let ns = read(p + "/cpuacct.usage").flatMap({ Int($0) }) { u.cpuMicroseconds = ns / 1000 }
+            }
+        }
+        if u.tasks == nil { u.tasks = paths.map { Cgroups.processes(in: $0).count }.max() }
+        return u
+    }
+
+    /// The value of `name N` in a flat-keyed cgroup file.
+    static func count(_ name: String, in file: String) -> Int? {
+        guard let text = try? FileSystem.readFile(file) else { return nil }
+        for line in String(decoding: text, as: UTF8.self).split(separator: "\n") {
+            let f = line.split(separator: " ")
+            if f.count == 2, f[0] == name { return Int(f[1]) }
+        }
+        return nil
+    }
+
     /// An instance ended: what is left of it gets SIGTERM now, SIGKILL later.
     mutating func instanceEnded(_ key: String, now: Int64) -> [Int32] {
         instances[key] = nil
+        oomKills[key] = nil
         guard let paths = groups.removeValue(forKey: key) else { return [] }
         let left = Containment.processes(in: paths)
         for p in paths {
@@ -250,6 +334,7 @@ extension Daemon {
     /// (Upstart leaves them running and no longer tracks them; daybreak
     /// keeps them in the job's group and stops them when the job ends).
     func mainExited(_ pid: Int32, _ status: ProcessExit) {
+        if status == .killed(.kill) { noteOutOfMemory(pid) }
         for (_, o) in containment.instances {
             guard let s = engine.status(o.job, instance: o.instance),
                   s.processes.contains(where: { $0.process == .main && $0.pid == pid }) else { continue }
@@ -268,6 +353,21 @@ extension Daemon {
         feed(.processExited(pid: pid, status: status))
     }
 
+    /// A process of a job was SIGKILLed: if its instance's memory group
+    /// counted an OOM kill, the log says so with the limit, and the engine
+    /// hears it (its failure carries `KILLED_BY=oom`).
+    func noteOutOfMemory(_ pid: Int32) {
+        for (key, o) in containment.instances {
+            guard let s = engine.status(o.job, instance: o.instance),
+                  let process = s.processes.first(where: { $0.pid == pid }) else { continue }
+            guard let oom = containment.outOfMemory(key) else { return }
+            let label = o.instance.isEmpty ? o.job : "\(o.job) (\(o.instance))"
+            log.write(.warn, "\(label) \(process.process.rawValue) process (\(pid)) was killed by the OOM killer: the job is at its memory limit\(oom.limit.map { " (\($0))" } ?? "")")
+            feed(.processOutOfMemory(pid: pid))
+            return
+        }
+    }
+
     /// `initctl status`: the instance's processes, plus every other process
     /// in its group or started by a script being followed (as `job`
     /// processes), plus its sd_notify `STATUS=`.
@@ -282,6 +382,9 @@ extension Daemon {
         }
         status.statusText = notifyStatus[key]
         status.whileReason = engine.whileReason(s.job)
+        if engine.jobClass(s.job)?.cgroups.isEmpty == false, let paths = containment.groups[key] {
+            status.cgroup = Containment.usage(of: paths)
+        }
         return status
     }
 }

@@ -2,6 +2,7 @@ import Control
 import Engine
 import JobFile
 import JSON
+import Platform
 
 /// `initctl show-config` and `check-config` (initctl(8)).
 extension Daemon {
@@ -29,6 +30,26 @@ extension Daemon {
                 }
             } else {
                 lines.append("  while \(w.text)")
+            }
+        }
+        // With `enumerate`, the limits the job runs under: each `cgroup`
+        // setting, then under it, for each live instance, the kernel's
+        // file that carries it and its value now.
+        if enumerate {
+            for c in job.cgroups {
+                guard let key = c.key else { continue }
+                lines.append("  cgroup \(c.controller)\(c.name.map { " " + $0 } ?? "") \(key) \(c.value ?? "")")
+                let file = CgroupSettings.fileName(controller: c.controller, key: key)
+                let files = Set([1, 2].flatMap { v in (try? CgroupSettings.writes(file: file, value: c.value ?? "", version: v))?.map(\.file) ?? [] })
+                for (instanceKey, owner) in containment.instances.sorted(by: { $0.key < $1.key }) where owner.job == job.name {
+                    for group in containment.groups[instanceKey] ?? [] {
+                        for f in files.sorted() {
+                            guard let v = try? FileSystem.readFile(group + "/" + f) else { continue }
+                            let text = String(decoding: v, as: UTF8.self).split(separator: "\n").joined(separator: "; ")
+                            lines.append("    \(group)/\(f) \(text)")
+                        }
+                    }
+                }
             }
         }
         return lines
