@@ -46,6 +46,12 @@ struct Containment {
     var madeBases: Set<String> = []
     /// The OOM kills counted in each live instance's groups when last read.
     var oomKills: [String: Int] = [:]
+    /// Each live instance's named groups (`cgroup CONTROLLER NAME`).
+    var named: [String: [String]] = [:]
+    /// Named groups Daybreak made (the others it never removes).
+    var madeNamed: Set<String> = []
+    /// Made named groups not yet empty when their instance ended.
+    var lateNamed: Set<String> = []
 
     static let drainNanoseconds: Int64 = 2_000_000_000
 
@@ -84,11 +90,12 @@ struct Containment {
         return String(base.map { $0 == "/" ? "_" : $0 })
     }
 
-    /// The groups of an instance, made (with the job's settings) on first
-    /// use. Empty without cgroups. Throws a message naming a bad setting.
-    mutating func groups(job: String, instance: String, settings: [CgroupSetting]) throws(DaemonError) -> [String] {
+    /// The groups an instance's processes enter, made (with the job's
+    /// settings) on first use: its own, then its named ones. Empty without
+    /// cgroups. Throws a message naming a bad setting.
+    mutating func groups(job: String, instance: String, settings: [CgroupSetting], environment: [String] = []) throws(DaemonError) -> [String] {
         let key = Containment.key(job: job, instance: instance)
-        if let existing = groups[key] { return existing }
+        if let existing = groups[key] { return existing + (named[key] ?? []) }
         guard let base else { return [] }
         let main = base + "/" + key
         var paths = [main]
@@ -99,11 +106,69 @@ struct Containment {
         }
         groups[key] = paths
         instances[key] = (job, instance)
-        // A NAME other than the job's own is not made: the job's group takes the setting.
+        var shared: [String] = []
         for setting in settings {
-            if let extra = try apply(setting, key: key, main: main), !paths.contains(extra) { paths.append(extra) }
+            if let name = setting.name {
+                let group = try namedGroup(setting, name: name, key: key, environment: environment)
+                if !shared.contains(group) { shared.append(group) }
+            } else if let extra = try apply(setting, key: key, main: main), !paths.contains(extra) {
+                paths.append(extra)
+            }
         }
-        return groups[key] ?? paths
+        named[key] = shared.isEmpty ? nil : shared
+        return (groups[key] ?? paths) + shared
+    }
+
+    /// `cgroup CONTROLLER NAME [KEY VALUE]` with a NAME other than the
+    /// job's own (init(5): "a non-job-specific cgroup"): the group NAME,
+    /// its variables expanded from the job's environment and
+    /// `$UPSTART_CGROUP` standing for the job's own group, under the
+    /// daemon's own group in the hierarchy of the controller (v1), or in
+    /// the unified one. It may exist already and may be shared: it is
+    /// never signalled, and removed when the instance ends only if Daybreak
+    /// made it and it is empty.
+    private mutating func namedGroup(_ s: CgroupSetting, name: String, key: String, environment: [String]) throws(DaemonError) -> String {
+        let v1Name = CgroupSettings.v1Controller(s.controller)
+        guard let h = others.first(where: { $0.version == 1 && $0.controllers.contains(v1Name) })
+                ?? (hierarchy?.version == 2 ? hierarchy : nil) ?? (hierarchy?.controllers.contains(v1Name) == true ? hierarchy : nil) else {
+            throw DaemonError("cgroup \(s.controller) \(name): no cgroup hierarchy has the '\(v1Name)' controller")
+        }
+        let own = baseName + "/" + key
+        let expanded: String
+        do {
+            expanded = try Environment.expand(name.replacing("$UPSTART_CGROUP", with: own), Environment(environment))
+        } catch {
+            throw DaemonError("cgroup \(s.controller) \(name): \(error)")
+        }
+        let parts = expanded.split(separator: "/", omittingEmptySubsequences: true)
+        guard !parts.isEmpty, !parts.contains(where: { $0 == ".." || $0 == "." }) else {
+            throw DaemonError("cgroup \(s.controller) \(name): '\(expanded)' is not a group name")
+        }
+        let group = h.ownDirectory + "/" + parts.joined(separator: "/")
+        if FileSystem.kind(of: group) != .directory {
+            do {
+                try Cgroups.create(group)
+            } catch {
+                throw DaemonError(error.description)
+            }
+            madeNamed.insert(group)
+        }
+        if let k = s.key {
+            let value = s.value ?? ""
+            let writes: [CgroupSettings.Write]
+            do {
+                writes = try CgroupSettings.writes(file: CgroupSettings.fileName(controller: s.controller, key: k), value: value, version: h.version) { f in
+                    (try? FileSystem.readFile(group + "/" + f)).map { String(decoding: $0, as: UTF8.self) }
+                }
+            } catch {
+                throw DaemonError("cgroup \(s.controller) \(name) \(k) '\(value)': \(error)")
+            }
+            guard writes.allSatisfy({ Cgroups.hasSetting(group, $0.file) }) else {
+                throw DaemonError("cgroup \(s.controller) \(name) \(k): no such setting in \(group)")
+            }
+            try write(writes, to: group, setting: "cgroup \(s.controller) \(name) \(k) '\(value)'")
+        }
+        return group
     }
 
     /// Applies one stanza; returns a v1 group the processes must also enter.
@@ -200,7 +265,7 @@ struct Containment {
     mutating func outOfMemory(_ key: String) -> OutOfMemory? {
         var total = 0
         var limit: String?
-        for p in groups[key] ?? [] {
+        for p in (groups[key] ?? []) + (named[key] ?? []) {
             for (counter, limitFile) in [("memory.events", "memory.max"), ("memory.oom_control", "memory.limit_in_bytes")] {
                 guard let n = Containment.count("oom_kill", in: p + "/" + counter), n > 0 else { continue }
                 total += n
@@ -257,6 +322,10 @@ struct Containment {
     mutating func instanceEnded(_ key: String, now: Int64) -> [Int32] {
         instances[key] = nil
         oomKills[key] = nil
+        for g in named.removeValue(forKey: key) ?? [] where madeNamed.contains(g) {
+            // Empty once the instance's own groups are, unless shared: try again then.
+            if Cgroups.remove(g) { madeNamed.remove(g) } else { lateNamed.insert(g) }
+        }
         guard let paths = groups.removeValue(forKey: key) else { return [] }
         let left = Containment.processes(in: paths)
         for p in paths {
@@ -270,6 +339,10 @@ struct Containment {
 
     /// Removes emptied groups; SIGKILLs the rest when their time is up.
     mutating func drain(now: Int64) {
+        for g in lateNamed where Cgroups.remove(g) {
+            lateNamed.remove(g)
+            madeNamed.remove(g)
+        }
         for (key, d) in draining {
             var remaining: [String] = []
             for p in d.paths where !Cgroups.remove(p) { remaining.append(p) }
@@ -307,6 +380,7 @@ struct Containment {
             reap()
             sleepMilliseconds(10)
         }
+        for g in madeNamed.sorted(by: >) { _ = Cgroups.remove(g) }
         for base in madeBases { _ = Cgroups.remove(base) }
     }
 }
@@ -383,7 +457,7 @@ extension Daemon {
         status.statusText = notifyStatus[key]
         status.whileReason = engine.whileReason(s.job)
         if engine.jobClass(s.job)?.cgroups.isEmpty == false, let paths = containment.groups[key] {
-            status.cgroup = Containment.usage(of: paths)
+            status.cgroup = Containment.usage(of: paths + (containment.named[key] ?? []))
         }
         return status
     }

@@ -253,7 +253,8 @@ public final class Daemon {
         }
         let groups: [String]
         do {
-            groups = try containment.groups(job: request.job, instance: request.instance, settings: job.cgroups)
+            groups = try containment.groups(job: request.job, instance: request.instance, settings: job.cgroups,
+                                            environment: request.environment)
         } catch {
             return .spawnFailed(spawn: request.id, reason: error.description)
         }

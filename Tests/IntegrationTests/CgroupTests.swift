@@ -131,6 +131,37 @@ struct CgroupStanza {
         #expect(value(groups, "memory.soft_limit_in_bytes") == "41943040")
     }
 
+    /// init(5)'s named groups: NAME with the job's variables, made under
+    /// the daemon's own group, given the setting, shared by the jobs that
+    /// name it, and removed when the last of them has stopped.
+    @Test(.enabled(if: v1Hierarchy("memory") != nil, "no cgroup v1 memory hierarchy"))
+    func namedGroupsTakeVariablesAndAreSharedAndRemoved() throws {
+        let d = try TestDaemon()
+        defer { d.stop() }
+        for job in ["a", "b"] {
+            try d.job(job, """
+                env POOL=batch
+                cgroup memory "pool-$POOL" limit_in_bytes 50M
+                exec sleep 600
+                """)
+        }
+        _ = try d.initctl("reload-configuration")
+        let a = try #require(pid(in: try d.initctl("start", "a").stdout), "\(d.daemonLog)")
+        let b = try #require(pid(in: try d.initctl("start", "b").stdout), "\(d.daemonLog)")
+        let groups = statusGroups(try d.initctl("status", "a").stdout)
+        let pool = try #require(groups.first { $0.hasSuffix("/pool-batch") }, "\(groups)")
+        #expect(pool.hasPrefix("/sys/fs/cgroup/memory/"))
+        #expect(value([pool], "memory.limit_in_bytes") == "52428800")
+        let members = Set(((try? String(contentsOfFile: pool + "/cgroup.procs", encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int32($0) })
+        #expect(members == [a, b])
+        // Stopping one job leaves the other's processes alone in the shared group.
+        _ = try d.initctl("stop", "a")
+        #expect(isAlive(b))
+        #expect(FileManager.default.fileExists(atPath: pool))
+        _ = try d.initctl("stop", "b")
+        #expect(eventually(timeout: 10) { !FileManager.default.fileExists(atPath: pool) }, "\(pool) left")
+    }
+
     @Test(.enabled(if: v1Hierarchy("blkio") != nil, "no cgroup v1 blkio hierarchy"))
     func ioLimitsInV2NamesReachTheBlkioThrottles() throws {
         let dev = try #require(FileManager.default.contentsOfDirectory(atPath: "/sys/block").sorted().lazy
