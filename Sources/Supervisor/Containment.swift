@@ -154,19 +154,8 @@ struct Containment {
             madeNamed.insert(group)
         }
         if let k = s.key {
-            let value = s.value ?? ""
-            let writes: [CgroupSettings.Write]
-            do {
-                writes = try CgroupSettings.writes(file: CgroupSettings.fileName(controller: s.controller, key: k), value: value, version: h.version) { f in
-                    (try? FileSystem.readFile(group + "/" + f)).map { String(decoding: $0, as: UTF8.self) }
-                }
-            } catch {
-                throw DaemonError("cgroup \(s.controller) \(name) \(k) '\(value)': \(error)")
-            }
-            guard writes.allSatisfy({ Cgroups.hasSetting(group, $0.file) }) else {
-                throw DaemonError("cgroup \(s.controller) \(name) \(k): no such setting in \(group)")
-            }
-            try write(writes, to: group, setting: "cgroup \(s.controller) \(name) \(k) '\(value)'")
+            try set("cgroup \(s.controller) \(name) \(k)", file: CgroupSettings.fileName(controller: s.controller, key: k),
+                    value: s.value ?? "", in: group, version: h.version, searched: [])
         }
         return group
     }
@@ -207,17 +196,25 @@ struct Containment {
             throw DaemonError("cgroup \(controller) \(k)\(why), and no cgroup v1 hierarchy has the '\(v1Name)' controller")
         }
         let group = try v1Group(v1, key: key)
+        try set("cgroup \(controller) \(k)", file: file, value: value, in: group, version: 1, searched: [main])
+        return group
+    }
+
+    /// Writes `file value` to `group` as its hierarchy (`version`) spells
+    /// it. The errors name the stanza (`label`) and every group searched.
+    private func set(_ label: String, file: String, value: String, in group: String, version: Int, searched: [String]) throws(DaemonError) {
         let writes: [CgroupSettings.Write]
         do {
-            writes = try CgroupSettings.writes(file: file, value: value, version: 1)
+            writes = try CgroupSettings.writes(file: file, value: value, version: version) { f in
+                (try? FileSystem.readFile(group + "/" + f)).map { String(decoding: $0, as: UTF8.self) }
+            }
         } catch {
-            throw DaemonError("cgroup \(controller) \(k) '\(value)': \(error)")
+            throw DaemonError("\(label) '\(value)': \(error)")
         }
         guard writes.allSatisfy({ Cgroups.hasSetting(group, $0.file) }) else {
-            throw DaemonError("cgroup \(controller) \(k): no such setting in \(main) or \(group)")
+            throw DaemonError("\(label): no such setting in \((searched + [group]).joined(separator: " or "))")
         }
-        try write(writes, to: group, setting: "cgroup \(controller) \(k) '\(value)'")
-        return group
+        try write(writes, to: group, setting: "\(label) '\(value)'")
     }
 
     /// Writes each file of a setting, in order; the first refusal names the setting.
