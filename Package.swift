@@ -126,6 +126,7 @@ let package = Package(
             dependencies: [
                 "Engine",
                 "JobFile",
+                "JSON",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strict),

@@ -97,6 +97,8 @@ import JobFile
     let back = try EngineState.fromJSON(data)
     #expect(back == h.engine.state)
     #expect(try back.jsonData() == data, "equal states give equal bytes")
+    // Daybreak's coder writes what Foundation's would, and reads Foundation's.
+    #expect(try EngineState.fromJSON(h.engine.state.foundationJSON()) == h.engine.state)
     let text = String(decoding: data, as: UTF8.self)
     #expect(text.contains("\"pids\":{\"main\":"), "process tables are JSON objects keyed by process name")
     // The decoded engine carries on exactly as the original.

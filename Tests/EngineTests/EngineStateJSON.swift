@@ -1,21 +1,26 @@
 import FoundationEssentials
+import JSON
 @testable import Engine
 
-// JSON bytes for the engine state. The state's Codable conformance lives in
-// the Engine module and needs no Foundation; the encoder does, and linking
-// FoundationEssentials into the daemon costs about 4 MB of resident memory
-// (docs/PERFORMANCE.md), so the byte-level helpers live with the tests until
-// stateful re-exec needs them in the daemon.
+// JSON for the engine state, through the Foundation-free coder the daemon
+// uses for a stateful re-exec (JSON.JSONValueEncoder), so the tests pin the
+// very code that writes and reads the document.
 extension EngineState {
     /// The state as JSON, keys sorted, so equal states give equal bytes.
     public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return try encoder.encode(self)
+        Data(try JSONValueEncoder().encode(self).compact.utf8)
     }
 
     /// Reads a state written by `jsonData()`.
     public static func fromJSON(_ data: Data) throws -> EngineState {
-        try JSONDecoder().decode(EngineState.self, from: data)
+        let value = try JSONValue.parse(Array(data))
+        return try JSONValueDecoder().decode(EngineState.self, from: value)
+    }
+
+    /// The same state through Foundation's own coder, to check ours against.
+    public func foundationJSON() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(self)
     }
 }
