@@ -42,8 +42,11 @@ let package = Package(
         // zones from TZif bytes, and when a timer is due. No syscalls, no
         // Foundation; the clock is passed in.
         .target(name: "TimeSchedule", swiftSettings: strict),
+        // Pure: `file` event watches (FILE, EVENT, MATCH): globs, what a
+        // change means, which directories to watch. No syscalls.
+        .target(name: "FileWatch", swiftSettings: strict),
         // Pure: the job-file language. No syscalls, no Foundation.
-        .target(name: "JobFile", dependencies: ["JSON", "TimeSchedule"], swiftSettings: strict),
+        .target(name: "JobFile", dependencies: ["JSON", "TimeSchedule", "FileWatch"], swiftSettings: strict),
         // Pure: events, goals and states. Depends only on JobFile.
         .target(name: "Engine", dependencies: ["JobFile"], swiftSettings: strict),
         // The async-signal-safe child side of spawning, in C.
@@ -116,6 +119,10 @@ let package = Package(
         .testTarget(
             name: "TimeScheduleTests",
             dependencies: ["TimeSchedule"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "FileWatchTests",
+            dependencies: ["FileWatch"],
             swiftSettings: strict),
         .testTarget(
             name: "ControlTests",
