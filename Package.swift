@@ -22,6 +22,7 @@ let package = Package(
         .executable(name: "initctl", targets: ["Initctl"]),
         .executable(name: "init-checkconf", targets: ["InitCheckconf"]),
         .executable(name: "daybreak-time-bridge", targets: ["TimeBridgeTool"]),
+        .executable(name: "daybreak-file-bridge", targets: ["FileBridgeTool"]),
         .library(name: "JobFile", targets: ["JobFile"]),
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "Control", targets: ["Control"]),
@@ -68,6 +69,7 @@ let package = Package(
             dependencies: [
                 "Supervisor",
                 "TimeBridge",
+                "FileBridge",
                 "Platform",
                 "Control",
             ],
@@ -90,6 +92,17 @@ let package = Package(
         .executableTarget(
             name: "TimeBridgeTool",
             dependencies: ["TimeBridge"],
+            swiftSettings: strict,
+            linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
+        // The file bridge: a client of the control socket that emits `file`
+        // events from inotify (docs/file-bridge.md). Static in release.
+        .target(
+            name: "FileBridge",
+            dependencies: ["FileWatch", "JobFile", "Control", "Platform", "JSON"],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "FileBridgeTool",
+            dependencies: ["FileBridge"],
             swiftSettings: strict,
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
         .executableTarget(

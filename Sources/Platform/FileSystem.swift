@@ -258,3 +258,23 @@ public struct FileStamp: Hashable, Sendable {
         modified = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
     }
 }
+
+extension FileSystem {
+    /// The entries of `directory` (hidden ones too, not `.` and `..`), each
+    /// with whether it is a directory (following links); empty when it
+    /// cannot be read.
+    public static func entries(of directory: String) -> [(name: String, isDirectory: Bool)] {
+        guard let dir = opendir(directory) else { return [] }
+        defer { closedir(dir) }
+        var out: [(name: String, isDirectory: Bool)] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            let path = directory == "/" ? "/" + name : directory + "/" + name
+            out.append((name, kind(of: path) == .directory))
+        }
+        return out
+    }
+}

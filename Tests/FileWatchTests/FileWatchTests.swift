@@ -130,3 +130,35 @@ func error(_ pairs: (String?, String)...) -> String? {
         #expect(none.directories.isEmpty && none.armed.isEmpty)
     }
 }
+
+@Suite struct FairQueueTests {
+    @Test func jobsTakeTurnsRepeatsAreOneAndTheBoundsDropAndCount() {
+        var q = FairQueue<String, Int>(limit: 6, perKey: 4)
+        for i in 0..<10 { q.push(i, for: "flood") }
+        #expect(q.count == 4 && q.dropped == 6, "one job gets at most perKey")
+        let repeated = q.push(0, for: "flood")
+        #expect(!repeated && q.dropped == 6, "a repeat of a waiting item is the same item, not a drop")
+        q.push(100, for: "other")
+        q.push(101, for: "other")
+        let over = q.push(102, for: "other")
+        #expect(!over && q.dropped == 7, "the whole queue holds at most limit")
+        var order: [String] = []
+        while let (k, _) = q.pop() { order.append(k) }
+        #expect(order == ["flood", "other", "flood", "other", "flood", "flood"])
+        #expect(q.isEmpty)
+        let again = q.push(0, for: "flood")
+        #expect(again, "popped items may come again")
+    }
+
+    @Test func aLongLineStaysFifoWhileItIsCompacted() {
+        var q = FairQueue<String, Int>(limit: 10_000, perKey: 10_000)
+        for i in 0..<1000 { q.push(i, for: "a") }
+        var got: [Int] = []
+        for i in 1000..<1500 {
+            got.append(q.pop()!.item)
+            q.push(i, for: "a")
+        }
+        while let (_, v) = q.pop() { got.append(v) }
+        #expect(got == Array(0..<1500))
+    }
+}
