@@ -201,6 +201,52 @@ import Glibc
         #expect(try d.initctl("list").status == 0)
     }
 
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/cc"), "needs a C compiler"))
+    func withoutInotifyTheBridgeSaysSoAndExitsWithTheStatusItsJobDoesNotRespawn() throws {
+        // A kernel without inotify, for this process only: inotify_init1
+        // interposed to fail with ENOSYS.
+        let dir = try TempDir()
+        try dir.write("noinotify.c", "#include <errno.h>\nint inotify_init1(int flags) { (void)flags; errno = ENOSYS; return -1; }\n")
+        let cc = try runProgram("/usr/bin/cc", ["-shared", "-fPIC", "-o", dir.path("noinotify.so"), dir.path("noinotify.c")])
+        #expect(cc.status == 0, "\(cc.stderr)")
+        let r = try runProgram(FileBridge.bridge, ["--socket", "/nonexistent/control"], environment: ["LD_PRELOAD": dir.path("noinotify.so")])
+        #expect(r.status == 3, "\(r.stderr)")
+        #expect(r.stderr.hasPrefix("daybreak-file-bridge: inotify is not available ("), "\(r.stderr)")
+        #expect(r.stderr.contains("jobs that wait for one must be started by hand (initctl start JOB)"))
+        let conf = try String(contentsOf: repoRoot.appendingPathComponent("extra/init/daybreak-file-bridge.conf"), encoding: .utf8)
+        #expect(conf.contains("\nnormal exit 3\n") && conf.contains("\nrespawn\n") && conf.contains("\nstart on startup\n"))
+    }
+
+    @Test func theBridgeConnectsAgainWhenTheDaemonRestarts() throws {
+        let files = try TempDir()
+        let f = files.path("again")
+        let job = "env OUT=\(files.url.path)\ntask\nstart on file FILE=\(f) EVENT=create\nexec /bin/sh -c 'echo \"$FILE $EVENT $JOB\" >> $OUT/out'\n"
+        let first = try TestDaemon(jobs: ["k": job])
+        defer { first.stop() }
+        let bridge = Foundation.Process()
+        bridge.executableURL = URL(fileURLWithPath: FileBridge.bridge)
+        bridge.arguments = ["--socket", first.socket]
+        let logPath = files.path("bridge.log")
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        bridge.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        bridge.standardOutput = FileHandle.nullDevice
+        try bridge.run()
+        defer {
+            kill(bridge.processIdentifier, SIGKILL)
+            bridge.waitUntilExit()
+        }
+        func log() -> String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+        #expect(eventually(timeout: 8) { log().contains("job k: watching FILE=\(f)") }, "\(log())")
+        first.stop()
+        #expect(eventually(timeout: 5) { log().contains("the daemon closed the connection; connecting again") }, "\(log())")
+        // A new daemon on the same socket, with the same job.
+        let second = try TestDaemon(jobs: ["k": job], arguments: ["--socket", first.socket], waitForSocket: false)
+        defer { second.stop() }
+        #expect(eventually(timeout: 10) { log().contains("connected again") }, "\(log()) \(second.daemonLog)")
+        try sh("touch \(f)")
+        #expect(eventually(timeout: 5) { ((try? String(contentsOfFile: files.path("out"), encoding: .utf8)) ?? "") == "\(f) create k\n" }, "\(log())")
+    }
+
     @Test func theDaemonExecutableLinkedAsTheBridgeIsTheBridge() throws {
         let files = try TempDir()
         let link = files.path("daybreak-file-bridge")
