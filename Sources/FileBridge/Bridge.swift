@@ -52,6 +52,8 @@ final class Bridge {
     let epoll: Epoll
 
     var watches: [Watch] = []
+    /// `watches`' specs, in the same order (what WatchPlan takes).
+    var specs: [FileSpec] = []
     /// Target directory to the watches that care about its entries.
     var byTarget: [String: [Watch]] = [:]
     var armed: Set<ArmedWatch> = []
@@ -130,6 +132,7 @@ final class Bridge {
         let before = Set(watches), after = Set(found)
         let added = found.filter { !before.contains($0) }, removed = watches.filter { !after.contains($0) }
         watches = found
+        specs = found.map(\.spec)
         var targets: [String: [Watch]] = [:]
         for w in watches { for t in w.spec.targets { targets[t, default: []].append(w) } }
         byTarget = targets
@@ -153,7 +156,7 @@ final class Bridge {
     /// for entries already there.
     func replan() {
         for _ in 0..<16 {
-            let plan = WatchPlan(watches.map(\.spec), isDirectory: isDirectory)
+            let plan = WatchPlan(specs, isDirectory: isDirectory)
             var added = false
             for dir in plan.directories where wdByDirectory[dir] == nil {
                 do {
@@ -186,9 +189,13 @@ final class Bridge {
             var freshByDirectory: [String: [Watch]] = [:]
             for a in fresh { freshByDirectory[a.directory, default: []].append(a.watch) }
             for (dir, ws) in freshByDirectory {
-                for entry in FileSystem.entries(of: dir) {
+                FileSystem.forEachEntry(of: dir) { name, isDirectory in
+                    var known: Bool? = nil
                     for w in ws {
-                        if let r = w.spec.existing(directory: dir, entry: entry.name, isDirectory: entry.isDirectory) {
+                        // Whether it is a directory matters only to a directory watch.
+                        let d: Bool
+                        if case .directory = w.spec.kind { d = known ?? isDirectory(); known = d } else { d = false }
+                        if let r = w.spec.existing(directory: dir, entry: name, isDirectory: d) {
                             enqueue(w, r.event, r.match)
                         }
                     }
@@ -240,7 +247,7 @@ final class Bridge {
                 continue
             }
             let isDir = ev.mask & InotifyMask.isDirectory != 0
-            if isDir, change != .modify, WatchPlan.matters(Path.child(dir, ev.name), to: watches.map(\.spec)) {
+            if isDir, change != .modify, WatchPlan.matters(Path.child(dir, ev.name), to: specs) {
                 again = true
             }
             for w in byTarget[dir] ?? [] where armed.contains(ArmedWatch(watch: w, directory: dir)) {
