@@ -173,6 +173,30 @@ import Glibc
         #expect(eventually(timeout: 5) { lines(d, "e") == ["\(new) create unset e"] }, "\(lines(d, "e"))")
     }
 
+    @Test func aQuotedPathWithSpacesIsWatched() throws {
+        let files = try TempDir()
+        let f = files.path("with space.txt")
+        let d = try daemon([:])
+        defer { d.stop() }
+        try d.job("sp", recorder(d, "sp", "file FILE=\"\(f)\" EVENT=create"))
+        #expect(watching(d, "sp", f), "\(bridgeLog(d))")
+        _ = FileManager.default.createFile(atPath: f, contents: nil)
+        #expect(eventually(timeout: 5) { lines(d, "sp") == ["\(f) create unset sp"] }, "\(lines(d, "sp")) \(bridgeLog(d))")
+    }
+
+    @Test func aServiceRunsWhileItsFileExists() throws {
+        let files = try TempDir()
+        let f = files.path("enabled")
+        let d = try daemon([:])
+        defer { d.stop() }
+        try d.job("svc", "start on file FILE=\(f) EVENT=create\nstop on file FILE=\(f) EVENT=delete\nexec sleep 600\n")
+        #expect(watching(d, "svc", "\(f) EVENT=create") && watching(d, "svc", "\(f) EVENT=delete"), "\(bridgeLog(d))")
+        try sh("touch \(f)")
+        #expect(eventually(timeout: 5) { (try? d.initctl("status", "svc"))?.stdout.hasPrefix("svc start/running") ?? false })
+        try sh("rm \(f)")
+        #expect(eventually(timeout: 5) { (try? d.initctl("status", "svc"))?.stdout == "svc stop/waiting\n" }, "\(bridgeLog(d))")
+    }
+
     @Test func aFileAlreadyThereWhenTheJobIsLoadedIsCreated() throws {
         let files = try TempDir()
         let f = files.path("here")
