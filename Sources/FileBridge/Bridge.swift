@@ -286,7 +286,7 @@ final class Bridge {
             }
         }
         if queue.isEmpty && (queue.dropped > 0 || overflows > 0) {
-            log("\(queue.dropped) file events dropped\(overflows > 0 ? ", and the kernel's queue overflowed \(overflows) times" : ""); watching on")
+            log("\(queue.dropped) file events dropped\(overflows > 0 ? ", and the kernel's queue overflowed \(overflows == 1 ? "once" : "\(overflows) times")" : ""); watching on")
             queue.dropped = 0
             overflows = 0
         }

@@ -286,6 +286,35 @@ import Glibc
         #expect(eventually(timeout: 5) { lines(d, "l") == ["\(f) create unset l"] }, "\(bridgeLog(d))")
     }
 
+    /// The kernel's own queue overflowing (IN_Q_OVERFLOW): the bridge is
+    /// stopped while more files are made than the queue holds, then let go.
+    /// It says events were lost, checks its watches again and goes on.
+    @Test func aKernelQueueOverflowIsReportedAndTheBridgeGoesOn() throws {
+        let limit = Int((try? String(contentsOfFile: "/proc/sys/fs/inotify/max_queued_events", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 16384
+        try #require(limit <= 100_000, "max_queued_events is \(limit): too many files to overflow it in a test")
+        let files = try TempDir()
+        let flood = files.path("flood"), after = files.path("after")
+        try FileManager.default.createDirectory(atPath: flood, withIntermediateDirectories: true)
+        let d = try daemon([:])
+        defer { d.stop() }
+        try d.job("each", "start on file FILE=\(flood)/* EVENT=create\nexec sleep 600\n")
+        try d.job("after", recorder(d, "after", "file FILE=\(after) EVENT=create"))
+        #expect(watching(d, "each", "\(flood)/*") && watching(d, "after", after), "\(bridgeLog(d))")
+        let bridgePid = try #require(pid(in: try d.initctl("status", "file-bridge").stdout))
+        kill(bridgePid, SIGSTOP)
+        for i in 0..<(limit + 100) {
+            let fd = open("\(flood)/f\(i)", O_CREAT | O_WRONLY, 0o644)
+            if fd >= 0 { close(fd) }
+        }
+        kill(bridgePid, SIGCONT)
+        #expect(eventually(timeout: 20) { bridgeLog(d).contains("the kernel's inotify queue overflowed: some file events were lost") }, "\(bridgeLog(d))")
+        #expect(eventually(timeout: 30) { bridgeLog(d).contains("and the kernel's queue overflowed once; watching on") }, "\(bridgeLog(d))")
+        try sh("touch \(after)")
+        #expect(eventually(timeout: 10) { lines(d, "after") == ["\(after) create unset after"] }, "\(bridgeLog(d))")
+        #expect(isAlive(bridgePid))
+    }
+
     /// A bounded flood: 20,000 files made in a watched directory as fast as
     /// the test can, each a `create` for a running service (the daemon's
     /// cheapest answer, so the bridge is what is measured). The daemon keeps
