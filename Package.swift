@@ -22,6 +22,7 @@ let package = Package(
         .executable(name: "initctl", targets: ["Initctl"]),
         .executable(name: "init-checkconf", targets: ["InitCheckconf"]),
         .executable(name: "daybreak-time-bridge", targets: ["TimeBridgeTool"]),
+        .executable(name: "daybreak-file-bridge", targets: ["FileBridgeTool"]),
         .library(name: "JobFile", targets: ["JobFile"]),
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "Control", targets: ["Control"]),
@@ -42,8 +43,11 @@ let package = Package(
         // zones from TZif bytes, and when a timer is due. No syscalls, no
         // Foundation; the clock is passed in.
         .target(name: "TimeSchedule", swiftSettings: strict),
+        // Pure: `file` event watches (FILE, EVENT, MATCH): globs, what a
+        // change means, which directories to watch. No syscalls.
+        .target(name: "FileWatch", swiftSettings: strict),
         // Pure: the job-file language. No syscalls, no Foundation.
-        .target(name: "JobFile", dependencies: ["JSON", "TimeSchedule"], swiftSettings: strict),
+        .target(name: "JobFile", dependencies: ["JSON", "TimeSchedule", "FileWatch"], swiftSettings: strict),
         // Pure: events, goals and states. Depends only on JobFile.
         .target(name: "Engine", dependencies: ["JobFile"], swiftSettings: strict),
         // The async-signal-safe child side of spawning, in C.
@@ -65,6 +69,7 @@ let package = Package(
             dependencies: [
                 "Supervisor",
                 "TimeBridge",
+                "FileBridge",
                 "Platform",
                 "Control",
             ],
@@ -87,6 +92,17 @@ let package = Package(
         .executableTarget(
             name: "TimeBridgeTool",
             dependencies: ["TimeBridge"],
+            swiftSettings: strict,
+            linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
+        // The file bridge: a client of the control socket that emits `file`
+        // events from inotify (docs/file-bridge.md). Static in release.
+        .target(
+            name: "FileBridge",
+            dependencies: ["FileWatch", "JobFile", "Control", "Platform", "JSON"],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "FileBridgeTool",
+            dependencies: ["FileBridge"],
             swiftSettings: strict,
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
         .executableTarget(
@@ -116,6 +132,10 @@ let package = Package(
         .testTarget(
             name: "TimeScheduleTests",
             dependencies: ["TimeSchedule"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "FileWatchTests",
+            dependencies: ["FileWatch"],
             swiftSettings: strict),
         .testTarget(
             name: "ControlTests",

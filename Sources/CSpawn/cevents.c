@@ -59,6 +59,11 @@ int cevents_inotify_watch_directory(int fd, const char *path)
 				 IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR);
 }
 
+int cevents_inotify_unwatch(int fd, int wd)
+{
+	return inotify_rm_watch(fd, wd);
+}
+
 int cevents_timerfd_create(void)
 {
 	return timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);

@@ -1,4 +1,5 @@
 import Control
+import FileBridge
 import Platform
 import Supervisor
 import TimeBridge
@@ -79,6 +80,10 @@ func fail(_ message: String) -> Never {
 // bridge share (docs/PERFORMANCE.md, "The time bridge").
 if TimeBridgeMain.isInvoked(as: CommandLine.arguments.first) {
     TimeBridgeMain.run(Array(CommandLine.arguments.dropFirst()))
+}
+// The same for daybreak-file-bridge (docs/file-bridge.md).
+if FileBridgeMain.isInvoked(as: CommandLine.arguments.first) {
+    FileBridgeMain.run(Array(CommandLine.arguments.dropFirst()))
 }
 
 switch Flags.parse(Array(CommandLine.arguments.dropFirst())) {

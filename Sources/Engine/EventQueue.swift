@@ -65,12 +65,15 @@ extension Engine {
         info("Handling \(ev.name) event")
         var starters = state.startIndex[ev.name] ?? []
         var stoppers = state.stopIndex[ev.name] ?? []
-        // A `timer` event that names a job (`JOB=backup`, as the time
-        // bridge emits them) is addressed: it is offered to that job's
-        // `start on` and `stop on` alone, so that two jobs whose timers
-        // share variables (EVERY=1s, and EVERY=1s COUNT=2) never start
-        // each other. docs/time-bridge.md, "One job, one schedule".
-        if ev.name == "timer", let j = Environment.index(of: "JOB", in: ev.environment) {
+        // A `timer` or `file` event that names a job (`JOB=backup`, as
+        // the time and file bridges emit them) is addressed: it is offered
+        // to that job's `start on` and `stop on` alone, so that two jobs
+        // whose timers share variables (EVERY=1s, and EVERY=1s COUNT=2)
+        // never start each other, and a job watching FILE=/tmp/* gets its
+        // own event, with its MATCH, not the one for a job watching
+        // FILE=/tmp/a. docs/time-bridge.md, "One job, one schedule";
+        // docs/file-bridge.md, "One job, one event".
+        if ev.name == "timer" || ev.name == "file", let j = Environment.index(of: "JOB", in: ev.environment) {
             let addressed = ev.environment[j].dropFirst(4)
             starters.removeAll { $0.name != addressed }
             stoppers.removeAll { $0.name != addressed }

@@ -258,3 +258,26 @@ public struct FileStamp: Hashable, Sendable {
         modified = Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec)
     }
 }
+
+extension FileSystem {
+    /// Calls `body` with each entry of `directory` (hidden ones too, not
+    /// `.` and `..`) and a way to ask whether it is a directory (following
+    /// links; asked only when needed, answered from the entry's type where
+    /// it can be). Streams: a directory of a million files costs no list.
+    public static func forEachEntry(of directory: String, _ body: (_ name: String, _ isDirectory: () -> Bool) -> Void) {
+        guard let dir = opendir(directory) else { return }
+        defer { closedir(dir) }
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            let type = entry.pointee.d_type
+            body(name) {
+                if type == UInt8(DT_DIR) { return true }
+                if type == UInt8(DT_REG) { return false }
+                return kind(of: directory == "/" ? "/" + name : directory + "/" + name) == .directory
+            }
+        }
+    }
+}

@@ -108,3 +108,77 @@ public final class Inotify {
         return mask & changes != 0
     }
 }
+
+/// One inotify event, as read: the watch, the IN_* mask and the entry's name
+/// (empty for an event about the watched directory itself).
+public struct InotifyEvent: Sendable {
+    public var watch: Int32
+    public var mask: UInt32
+    public var name: String
+}
+
+/// The IN_* bits a reader of `InotifyWatcher` needs.
+public enum InotifyMask {
+    public static let create = UInt32(IN_CREATE)
+    public static let modify = UInt32(IN_MODIFY)
+    public static let closeWrite = UInt32(IN_CLOSE_WRITE)
+    public static let delete = UInt32(IN_DELETE)
+    public static let movedFrom = UInt32(IN_MOVED_FROM)
+    public static let movedTo = UInt32(IN_MOVED_TO)
+    public static let deleteSelf = UInt32(IN_DELETE_SELF)
+    public static let moveSelf = UInt32(IN_MOVE_SELF)
+    public static let ignored = UInt32(IN_IGNORED)
+    public static let isDirectory = UInt32(IN_ISDIR)
+    public static let overflow = UInt32(IN_Q_OVERFLOW)
+}
+
+/// inotify(7) as plain events, for the file bridge: watches added and
+/// removed by the caller, events read in bounded batches. (`Inotify` above
+/// is the daemon's own, which only says whether job files changed.)
+public final class InotifyWatcher {
+    public let fd: Int32
+    private var buffer: [UInt8]
+
+    /// Fails when the kernel has no inotify (or the instance limit is hit).
+    public init(bufferSize: Int = 65536) throws(PlatformError) {
+        fd = cevents_inotify_create()
+        guard fd >= 0 else { throw PlatformError(operation: "create", path: "inotify instance", errno: Errno(rawValue: errno)) }
+        buffer = [UInt8](repeating: 0, count: max(bufferSize, 4096))
+    }
+
+    deinit { close(fd) }
+
+    /// Watches a directory's entries (created, written, closed after
+    /// writing, moved, deleted) and the directory itself going; returns the
+    /// watch descriptor (the same one for a directory watched already).
+    public func add(directory: String) throws(PlatformError) -> Int32 {
+        let wd = cevents_inotify_watch_directory(fd, directory)
+        guard wd >= 0 else { throw PlatformError(operation: "watch", path: directory, errno: Errno(rawValue: errno)) }
+        return wd
+    }
+
+    /// Removes a watch; the kernel then queues IN_IGNORED for it.
+    public func remove(_ wd: Int32) {
+        _ = cevents_inotify_unwatch(fd, wd)
+    }
+
+    /// Reads what is queued, at most one buffer's worth (the caller's loop
+    /// stays fair); empty when nothing is.
+    public func read() -> [InotifyEvent] {
+        let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return [] }
+        var out: [InotifyEvent] = []
+        buffer.withUnsafeBytes { raw in
+            var offset = 0
+            while offset + 16 <= n {
+                let wd = raw.loadUnaligned(fromByteOffset: offset, as: Int32.self)
+                let mask = raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self)
+                let length = Int(raw.loadUnaligned(fromByteOffset: offset + 12, as: UInt32.self))
+                let name = raw[(offset + 16)..<min(n, offset + 16 + length)].prefix { $0 != 0 }
+                out.append(InotifyEvent(watch: wd, mask: mask, name: String(decoding: name, as: UTF8.self)))
+                offset += 16 + length
+            }
+        }
+        return out
+    }
+}

@@ -186,3 +186,17 @@ func globMatchesAsFnmatchWithoutFlags(_ pattern: String, _ text: String, _ expec
     _ = h.emit("timer", ["EVERY=1s"])
     #expect(h.goalState("every") != nil)
 }
+
+@Test func aFileEventNamingAJobIsOfferedToThatJobAloneSoAGlobJobAlwaysGetsItsMatch() {
+    var h = Harness()
+    h.add("glob", "start on file FILE=/tmp/* EVENT=create\ntask\nexec true\n")
+    h.add("one", "start on file FILE=/tmp/a EVENT=create\ntask\nexec true\n")
+    // The glob's FILE=/tmp/* also matches the value /tmp/a: addressed to
+    // `one`, the event must not start `glob` (which would lack MATCH).
+    _ = h.emit("file", ["FILE=/tmp/a", "EVENT=create", "JOB=one"])
+    #expect(h.goalState("glob") == nil, "another job's file event does not start it")
+    #expect(h.goalState("one") != nil)
+    // Without JOB=, a file event is an ordinary event, as in Upstart.
+    _ = h.emit("file", ["FILE=/tmp/a", "EVENT=create"])
+    #expect(h.goalState("glob") != nil)
+}

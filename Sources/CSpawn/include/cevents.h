@@ -20,6 +20,8 @@ int cevents_epoll_wait(int epfd, int *fds, uint32_t *events, int max, int timeou
 int cevents_inotify_create(void);
 /* Watches a directory for created, written, moved and deleted entries. */
 int cevents_inotify_watch_directory(int fd, const char *path);
+/* inotify_rm_watch(2). */
+int cevents_inotify_unwatch(int fd, int wd);
 
 /* timerfd(2) on CLOCK_MONOTONIC: non-blocking, close-on-exec. */
 int cevents_timerfd_create(void);

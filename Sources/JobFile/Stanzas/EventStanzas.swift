@@ -1,3 +1,4 @@
+import FileWatch
 import TimeSchedule
 
 // Stanzas about events and conditions: emits, start on, stop on, manual, while.
@@ -20,6 +21,7 @@ extension Parser {
         _ = try keyword(after: "start", oneOf: ["on"])
         job.startOn = try eventExpression(after: "start on", at: mark)
         try checkTimers(job.startOn, stanza: "start on", at: mark)
+        try checkFiles(job.startOn, stanza: "start on", at: mark)
     }
 
     /// `stop on EXPRESSION`: replaces any earlier `stop on`.
@@ -27,6 +29,7 @@ extension Parser {
         _ = try keyword(after: "stop", oneOf: ["on"])
         job.stopOn = try eventExpression(after: "stop on", at: mark)
         try checkTimers(job.stopOn, stanza: "stop on", at: mark)
+        try checkFiles(job.stopOn, stanza: "stop on", at: mark)
     }
 
     /// Every `timer` match must be a timer the time bridge can keep
@@ -42,6 +45,21 @@ extension Parser {
                 _ = try TimerSpec(m.arguments.map { ($0.negated ? $0.key.map { $0 + "!" } : $0.key, $0.value) })
             } catch {
                 throw lexer.error("timer in '\(stanza)': \(error.description)", at: mark)
+            }
+        }
+    }
+
+    /// Every `file` match must be one the file bridge can watch
+    /// (docs/file-bridge.md): FILE an absolute path, a glob in its last
+    /// component only, EVENT create, modify or delete. A bad one rejects
+    /// the file, so `init-checkconf` and the daemon's log name its line.
+    func checkFiles(_ expr: EventExpression?, stanza: String, at mark: Lexer.Mark) throws(JobParseError) {
+        guard let expr else { return }
+        for m in expr.matches where m.name == "file" {
+            do {
+                _ = try FileSpec(m.arguments.map { ($0.negated ? $0.key.map { $0 + "!" } : $0.key, $0.value) })
+            } catch {
+                throw lexer.error("file in '\(stanza)': \(error.description)", at: mark)
             }
         }
     }
