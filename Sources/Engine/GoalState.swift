@@ -141,6 +141,10 @@ extension Engine {
         if let env = state.instances[key]!.startEnvironment {
             state.instances[key]!.environment = env
             state.instances[key]!.startEnvironment = nil
+            let old = state.instances[key]!.descriptors
+            state.instances[key]!.descriptors = state.instances[key]!.startDescriptors ?? []
+            state.instances[key]!.startDescriptors = nil
+            releaseDescriptors(old.map(\.handle))
         }
         state.instances[key]!.stopEnvironment = nil
         state.instances[key]!.failure = nil
@@ -187,6 +191,7 @@ extension Engine {
                 state.timers[t] = nil
                 out.append(.cancelTimer(t))
             }
+            releaseDescriptors(inst.descriptors.map(\.handle) + (inst.startDescriptors ?? []).map(\.handle))
         }
         if let i = state.classes[key.job]?.instances.firstIndex(of: key.instance) {
             state.classes[key.job]!.instances.remove(at: i)
