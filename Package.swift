@@ -13,7 +13,7 @@ let strict: [SwiftSetting] = [
 ]
 
 /// Test daemons under Sources/Fixtures, one C program each.
-let fixtures = ["fork-once", "fork-twice", "fork-thrice", "parent-waits", "workers", "fork-exec", "pidfile-writer", "never-forks", "notifier", "flood"]
+let fixtures = ["fork-once", "fork-twice", "fork-thrice", "parent-waits", "workers", "fork-exec", "pidfile-writer", "never-forks", "notifier", "flood", "socket-server"]
 
 let package = Package(
     name: "Daybreak",
@@ -22,6 +22,7 @@ let package = Package(
         .executable(name: "initctl", targets: ["Initctl"]),
         .executable(name: "init-checkconf", targets: ["InitCheckconf"]),
         .executable(name: "daybreak-time-bridge", targets: ["TimeBridgeTool"]),
+        .executable(name: "daybreak-socket-bridge", targets: ["SocketBridgeTool"]),
         .library(name: "JobFile", targets: ["JobFile"]),
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "Control", targets: ["Control"]),
@@ -65,6 +66,7 @@ let package = Package(
             dependencies: [
                 "Supervisor",
                 "TimeBridge",
+                "SocketBridge",
                 "Platform",
                 "Control",
             ],
@@ -87,6 +89,17 @@ let package = Package(
         .executableTarget(
             name: "TimeBridgeTool",
             dependencies: ["TimeBridge"],
+            swiftSettings: strict,
+            linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
+        // The socket bridge: listens on the jobs' sockets and hands them
+        // over in `socket` events (docs/socket-bridge.md).
+        .target(
+            name: "SocketBridge",
+            dependencies: ["JobFile", "Control", "Platform", "JSON"],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "SocketBridgeTool",
+            dependencies: ["SocketBridge"],
             swiftSettings: strict,
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
         .executableTarget(
@@ -132,6 +145,10 @@ let package = Package(
         .testTarget(
             name: "PlatformTests",
             dependencies: ["Platform", "CSpawn"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "SocketBridgeTests",
+            dependencies: ["SocketBridge", "JobFile"],
             swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",

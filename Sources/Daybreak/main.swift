@@ -1,5 +1,6 @@
 import Control
 import Platform
+import SocketBridge
 import Supervisor
 import TimeBridge
 
@@ -79,6 +80,10 @@ func fail(_ message: String) -> Never {
 // bridge share (docs/PERFORMANCE.md, "The time bridge").
 if TimeBridgeMain.isInvoked(as: CommandLine.arguments.first) {
     TimeBridgeMain.run(Array(CommandLine.arguments.dropFirst()))
+}
+// Called as daybreak-socket-bridge, it is the socket bridge (docs/socket-bridge.md).
+if SocketBridgeMain.isInvoked(as: CommandLine.arguments.first) {
+    SocketBridgeMain.run(Array(CommandLine.arguments.dropFirst()))
 }
 
 switch Flags.parse(Array(CommandLine.arguments.dropFirst())) {
