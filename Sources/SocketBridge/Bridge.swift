@@ -200,12 +200,12 @@ final class Bridge {
 
     /// The job stopped: its sockets are listened on again (bound first if
     /// they were not), at once or, after a burst of activations, later.
-    func stopped(_ job: String) {
+    func stopped(_ job: String, failed: Bool) {
         guard let list = byJob[job] else { return }
         for s in list where s.fd == nil { bind(s) }
-        let at = pacing.listenAgain(after: activations[job] ?? [], now: Bridge.now())
+        let at = pacing.listenAgain(after: activations[job] ?? [], now: Bridge.now(), failed: failed)
         if at > Bridge.now() {
-            report("job \(job) was started \(pacing.burst) times in \(pacing.window) ms; pausing its sockets for \(pacing.pause) ms")
+            log("job \(job) was started by its sockets \(failed ? pacing.burst : pacing.quietBurst) times within \(pacing.window) ms\(failed ? ", failing" : ""); listening again in \(pacing.pause) ms")
             listenAt[job] = at
         } else {
             listen(job)
@@ -220,7 +220,7 @@ final class Bridge {
             guard event["name"]?.string == "stopped" else { return }
             let env = (event["env"]?.array ?? []).compactMap(\.string)
             guard let job = env.first(where: { $0.hasPrefix("JOB=") })?.dropFirst(4) else { return }
-            stopped(String(job))
+            stopped(String(job), failed: env.contains("RESULT=failed"))
         default:
             break
         }

@@ -106,18 +106,22 @@ public enum SocketPlan {
     /// Activation pacing: a job started by a socket that stops again at
     /// once (it fails, or exits without accepting) would otherwise be
     /// started in a loop by the connection still waiting. After `burst`
-    /// activations within `window` ms, listening waits `pause` ms.
+    /// activations within `window` ms that ended in a failure (`stopped
+    /// RESULT=failed`), or `quietBurst` that did not (a server that exits
+    /// 0 without accepting; an administrator's `initctl stop`), listening
+    /// waits `pause` ms.
     public struct Pacing: Sendable {
         public var burst = 10
+        public var quietBurst = 100
         public var window: Int64 = 2_000
         public var pause: Int64 = 2_000
         public init() {}
 
         /// When to listen again after the activations at `times` (ms,
         /// ascending), the last one just now: `now`, or later when paced.
-        public func listenAgain(after times: [Int64], now: Int64) -> Int64 {
+        public func listenAgain(after times: [Int64], now: Int64, failed: Bool) -> Int64 {
             let recent = times.filter { $0 > now - window }
-            return recent.count >= burst ? now + pause : now
+            return recent.count >= (failed ? burst : quietBurst) ? now + pause : now
         }
     }
 }

@@ -442,3 +442,43 @@ func refused(_ a: SocketAddress) -> Bool {
     if fd >= 0 { close(fd) }
     return fd < 0
 }
+
+extension SocketBridgeTests {
+    /// Killing the bridge harms neither the daemon nor the running job;
+    /// the respawned bridge leaves the job's socket to it, and binds it
+    /// again once the job stops.
+    @Test func aBridgeThatDiesHarmsNothingAndItsSuccessorTakesOver() throws {
+        let port = freePort()
+        let d = try daemon(["svc": "start on socket PROTO=inet PORT=\(port) ADDR=127.0.0.1\nexec \(SocketBridgeTests.server) systemd\n"])
+        defer { d.stop() }
+        #expect(waitListening(d, "inet 127.0.0.1:\(port)"), "\(bridgeLog(d))")
+        let first = fields(ask(.inet(port)))["pid"]
+        #expect(first != nil)
+        let old = pid(in: status(d, "socket-bridge")) ?? 0
+        kill(old, SIGKILL)
+        #expect(eventually(timeout: 10) { (pid(in: status(d, "socket-bridge")) ?? old) != old })
+        #expect(eventually(timeout: 5) { bridgeLog(d).contains("job svc is running; inet 127.0.0.1:\(port) is bound when it stops") }, "\(bridgeLog(d))")
+        // The job still serves on the socket the first bridge handed it.
+        #expect(fields(ask(.inet(port)))["pid"] == first)
+        #expect(try d.initctl("version").status == 0)
+        #expect(try d.initctl("stop", "svc").status == 0)
+        #expect(waitListening(d, "inet 127.0.0.1:\(port)", count: 2), "\(bridgeLog(d))")
+        let again = fields(ask(.inet(port)))["pid"]
+        #expect(again != nil && again != first)
+    }
+}
+
+extension SocketBridgeTests {
+    /// A job that fails at once, leaving the connection waiting, is not
+    /// started in a tight loop: after a burst the bridge pauses.
+    @Test func aJobThatFailsAtOnceIsPacedNotLooped() throws {
+        let port = freePort()
+        let d = try daemon(["bad": "start on socket PROTO=inet PORT=\(port) ADDR=127.0.0.1\nexec /bin/sh -c 'exit 1'\n"])
+        defer { d.stop() }
+        #expect(waitListening(d, "inet 127.0.0.1:\(port)"), "\(bridgeLog(d))")
+        let fd = connectSocket(.inet(port), timeout: 1)
+        defer { close(fd) }
+        #expect(eventually(timeout: 10) { bridgeLog(d).contains("job bad was started by its sockets 10 times within 2000 ms, failing; listening again in 2000 ms") }, "\(bridgeLog(d))")
+        #expect(try d.initctl("version").status == 0)
+    }
+}

@@ -30,10 +30,14 @@ import Testing
 
     @Test func aJobActivatedInABurstWaitsBeforeListeningAgain() {
         let p = SocketPlan.Pacing()
-        #expect(p.listenAgain(after: [1000], now: 1000) == 1000)
+        #expect(p.listenAgain(after: [1000], now: 1000, failed: true) == 1000)
         let burst = (0..<10).map { Int64(1000 + $0 * 10) }
-        #expect(p.listenAgain(after: burst, now: 1090) == 1090 + p.pause)
+        #expect(p.listenAgain(after: burst, now: 1090, failed: true) == 1090 + p.pause)
+        // Stops that were not failures get a larger allowance.
+        #expect(p.listenAgain(after: burst, now: 1090, failed: false) == 1090)
+        let many = (0..<100).map { Int64(1000 + $0) }
+        #expect(p.listenAgain(after: many, now: 1099, failed: false) == 1099 + p.pause)
         // Old activations have left the window.
-        #expect(p.listenAgain(after: burst, now: 1000 + p.window + 100) == 1000 + p.window + 100)
+        #expect(p.listenAgain(after: burst, now: 1000 + p.window + 100, failed: true) == 1000 + p.window + 100)
     }
 }
