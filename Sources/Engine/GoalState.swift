@@ -181,6 +181,12 @@ extension Engine {
     /// instance is released, and the instance is removed; its class may
     /// then take a changed definition or go, if deleted.
     mutating func enterWaiting(_ key: InstanceKey) {
+        // Its descriptors go first, before `stopped` is out: the socket
+        // bridge, told `stopped`, binds the socket again at once.
+        let passed = state.instances[key]!.descriptors.map(\.handle) + (state.instances[key]!.startDescriptors ?? []).map(\.handle)
+        state.instances[key]!.descriptors = []
+        state.instances[key]!.startDescriptors = nil
+        releaseDescriptors(passed)
         _ = emitJobEvent(key, JobEventName.stopped, blocking: false)
         finished(key, failed: false)
         releaseStopOn(key)
@@ -191,7 +197,6 @@ extension Engine {
                 state.timers[t] = nil
                 out.append(.cancelTimer(t))
             }
-            releaseDescriptors(inst.descriptors.map(\.handle) + (inst.startDescriptors ?? []).map(\.handle))
         }
         if let i = state.classes[key.job]?.instances.firstIndex(of: key.instance) {
             state.classes[key.job]!.instances.remove(at: i)

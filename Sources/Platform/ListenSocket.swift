@@ -167,6 +167,30 @@ public enum ListenSocket {
         return .success((uid, gid))
     }
 
+    /// Takes an exclusive lock on `path` (created 0600 if missing; flock),
+    /// waiting for whoever holds it to let go or exit. Returns the lock's
+    /// descriptor (close-on-exec), held for as long as it stays open.
+    public static func holdLock(_ path: String) throws(PlatformError) -> Int32 {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw PlatformError(operation: "open the lock", path: path, errno: Errno(rawValue: errno)) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else {
+                let e = errno
+                close(fd)
+                throw PlatformError(operation: "lock", path: path, errno: Errno(rawValue: e))
+            }
+        }
+        return fd
+    }
+
+    /// Whether `path`'s lock is free now (without taking it).
+    public static func lockIsFree(_ path: String) -> Bool {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { return true }
+        defer { close(fd) }
+        return flock(fd, LOCK_EX | LOCK_NB) == 0
+    }
+
     /// Whether the machine can listen on IPv6 loopback (`::1`).
     public static var hasIPv6Loopback: Bool {
         guard let fd = try? tcp(ipv6: true, address: "::1", port: 0) else { return false }

@@ -28,8 +28,9 @@ final class Bridge {
         init(_ wanted: WantedSocket) { self.wanted = wanted }
     }
 
-    let requests: ControlClient
-    let events: ControlClient
+    let path: String
+    var requests: ControlClient
+    var events: ControlClient
     let epoll: Epoll
     /// By key, and in each job's order.
     var sockets: [WantedSocket.Key: Socket] = [:]
@@ -42,11 +43,47 @@ final class Bridge {
     let pacing = SocketPlan.Pacing()
 
     init(socket: String) throws {
+        path = socket
         requests = try ControlClient(path: socket)
         events = try ControlClient(path: socket)
         epoll = try Epoll()
         _ = try events.call(.subscribe)
         try epoll.watch(events.descriptor, for: .readable)
+    }
+
+    /// How long the bridge waits for a daemon that went away to come back.
+    static let reconnectFor: Int64 = 30_000
+
+    /// The daemon closed the connection (it exited, or is restarting):
+    /// the listening sockets stay open, so connections made meanwhile
+    /// wait in their backlogs, while the bridge connects again, every
+    /// 100 ms for up to 30 s. Connected, it subscribes and reads the jobs
+    /// again; a job the new daemon does not run has its sockets listened
+    /// on. Returns false when no daemon came back.
+    func reconnect() -> Bool {
+        log("the daemon closed the connection; connecting again to \(path)")
+        let deadline = Bridge.now() + Bridge.reconnectFor
+        while Bridge.now() < deadline {
+            sleepMilliseconds(100)
+            guard let r = try? ControlClient(path: path), let e = try? ControlClient(path: path) else { continue }
+            do {
+                _ = try e.call(.subscribe)
+                try epoll.watch(e.descriptor, for: .readable)
+            } catch {
+                continue
+            }
+            requests = r
+            events = e
+            do {
+                try refresh()
+            } catch {
+                continue
+            }
+            log("connected again to \(path)")
+            return true
+        }
+        log("no daemon came back at \(path) within \(Bridge.reconnectFor / 1000) s; exiting")
+        return false
     }
 
     func log(_ line: String) { FileSystem.writeStandardError("daybreak-socket-bridge: \(line)\n") }
@@ -99,15 +136,13 @@ final class Bridge {
         byJob = [:]
         for w in wanted { byJob[w.key.job, default: []].append(sockets[w.key]!) }
         for job in byJob.keys.sorted() {
-            let running = isRunning(job)
-            for s in byJob[job]! where s.fd == nil {
-                if running {
-                    if newJobs.contains(job) { log("\(s.wanted.location): job \(job) is running; \(s.wanted.spec) is bound when it stops") }
-                } else {
-                    bind(s)
+            if isRunning(job) {
+                for s in byJob[job]! where s.fd == nil && newJobs.contains(job) {
+                    log("\(s.wanted.location): job \(job) is running; \(s.wanted.spec) is bound when it stops")
                 }
+            } else {
+                listen(job)
             }
-            if !running { listen(job) }
         }
     }
 
@@ -156,9 +191,15 @@ final class Bridge {
         if removeFile, case .unix(let path) = s.wanted.spec.address { ListenSocket.removeSocketFile(path) }
     }
 
-    /// Watches the job's bound sockets for a connection.
+    /// Watches the job's sockets for a connection, binding first those
+    /// not bound yet; one that cannot be bound (its address still taken)
+    /// is tried again a second later.
     func listen(_ job: String) {
         listenAt[job] = nil
+        for s in byJob[job] ?? [] where s.fd == nil {
+            bind(s)
+            if s.fd == nil { listenAt[job] = Bridge.now() + 1_000 }
+        }
         for s in byJob[job] ?? [] {
             guard let fd = s.fd, !s.watching else { continue }
             do {
@@ -201,8 +242,7 @@ final class Bridge {
     /// The job stopped: its sockets are listened on again (bound first if
     /// they were not), at once or, after a burst of activations, later.
     func stopped(_ job: String, failed: Bool) {
-        guard let list = byJob[job] else { return }
-        for s in list where s.fd == nil { bind(s) }
+        guard byJob[job] != nil else { return }
         let at = pacing.listenAgain(after: activations[job] ?? [], now: Bridge.now(), failed: failed)
         if at > Bridge.now() {
             log("job \(job) was started by its sockets \(failed ? pacing.burst : pacing.quietBurst) times within \(pacing.window) ms\(failed ? ", failing" : ""); listening again in \(pacing.pause) ms")
@@ -234,13 +274,24 @@ final class Bridge {
             let timeout = listenAt.values.min().map { Int32(clamping: max(0, $0 - now)) } ?? -1
             for (fd, _) in epoll.wait(timeout: timeout) {
                 if fd == events.descriptor {
+                    var gone = false
                     repeat {
-                        guard let e = try events.nextEvent() else {
-                            log("the daemon closed the connection")
-                            Process.exit(1)
+                        do {
+                            guard let e = try events.nextEvent() else {
+                                gone = true
+                                break
+                            }
+                            try handle(e)
+                        } catch {
+                            // A request failed mid-way: the daemon went away.
+                            gone = true
                         }
-                        try handle(e)
-                    } while events.hasBuffered
+                    } while !gone && events.hasBuffered
+                    if gone {
+                        epoll.unwatch(events.descriptor)
+                        guard reconnect() else { Process.exit(1) }
+                        break
+                    }
                 } else if let s = byDescriptor[fd], s.watching {
                     activate(s.wanted.key.job)
                 }

@@ -51,6 +51,21 @@ each addressed to its job.
         }
         let session = Environment.current["UPSTART_SESSION"].flatMap(SocketPath.path(fromSession:))
         let socketPath = socket ?? session ?? SocketPath.system
+        // One bridge per daemon socket: a bridge that outlived its daemon
+        // and connected to the next one keeps its sockets, and the bridge
+        // that daemon starts waits here until the first one exits.
+        let lockPath = socketPath + ".socket-bridge.lock"
+        if !ListenSocket.lockIsFree(lockPath) {
+            FileSystem.writeStandardError("daybreak-socket-bridge: another socket bridge serves \(socketPath) (\(lockPath) is locked); waiting to take over\n")
+        }
+        let lock: Int32
+        do {
+            lock = try ListenSocket.holdLock(lockPath)
+        } catch {
+            FileSystem.writeStandardError("daybreak-socket-bridge: \(error)\n")
+            Process.exit(1)
+        }
+        defer { closeDescriptor(lock) }
         do {
             let bridge = try Bridge(socket: socketPath)
             try bridge.run()

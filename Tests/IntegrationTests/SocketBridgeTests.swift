@@ -482,3 +482,52 @@ extension SocketBridgeTests {
         #expect(try d.initctl("version").status == 0)
     }
 }
+
+extension SocketBridgeTests {
+    /// The daemon is killed and another starts on the same socket: the
+    /// bridge keeps its listening sockets, connects to the new daemon, and
+    /// a client that connected while no daemon ran is served. The new
+    /// daemon's own bridge waits for the first to go.
+    @Test func theBridgeReconnectsWhenTheDaemonRestartsAndKeepsConnectionsMadeMeanwhile() throws {
+        let port = freePort()
+        let d = try daemon(["svc": "start on socket PROTO=inet PORT=\(port) ADDR=127.0.0.1\nexec \(SocketBridgeTests.server) systemd\n"])
+        defer { d.stop() }
+        #expect(waitListening(d, "inet 127.0.0.1:\(port)"), "\(bridgeLog(d))")
+        let first = pid(in: status(d, "socket-bridge")) ?? 0
+        #expect(first > 0)
+        let dead = d.daemonPid
+        kill(dead, SIGKILL)
+        #expect(eventually(timeout: 5) {
+            let stat = (try? String(contentsOfFile: "/proc/\(dead)/stat", encoding: .utf8)) ?? ""
+            return stat.isEmpty || stat.contains(") Z ")
+        })
+        // No daemon: the connection waits in the bridge's socket.
+        let fd = connectSocket(.inet(port), timeout: 20)
+        #expect(fd >= 0)
+        #expect(isAlive(first))
+        // Another daemon, on the same socket and jobs (and with the marker,
+        // so the harness stops it and everything it started).
+        let again = Foundation.Process()
+        again.executableURL = binDirectory.appendingPathComponent("daybreak")
+        again.arguments = ["--user", "--confdir", d.jobs.path, "--logdir", d.logs.path, "--socket", d.socket]
+        again.environment = ["PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "HOME": d.dir.url.path,
+                             "XDG_RUNTIME_DIR": d.dir.path("run"), "DAYBREAK_TEST_ID": d.marker]
+        again.standardOutput = FileHandle.nullDevice
+        again.standardError = FileHandle.nullDevice
+        try again.run()
+        defer {
+            again.terminate()
+            _ = eventually(timeout: 15) { !again.isRunning }
+        }
+        let line = readAll(fd)
+        #expect(line.hasPrefix("mode=systemd"), "\(line)\n\(bridgeLog(d))")
+        #expect(status(d, "svc").contains("start/running"))
+        // The new daemon started its own bridge (start on startup); it waits.
+        #expect(eventually(timeout: 5) { bridgeLog(d).contains("another socket bridge serves \(d.socket)") }, "\(bridgeLog(d))")
+        #expect(isAlive(first))
+        // The first bridge goes: the waiting one takes over the sockets once svc stops.
+        kill(first, SIGKILL)
+        #expect(try d.initctl("stop", "svc").status == 0)
+        #expect(eventually(timeout: 10) { fields(ask(.inet(port), timeout: 2))["mode"] == "systemd" }, "\(bridgeLog(d))")
+    }
+}
