@@ -531,3 +531,17 @@ extension SocketBridgeTests {
         #expect(eventually(timeout: 10) { fields(ask(.inet(port), timeout: 2))["mode"] == "systemd" }, "\(bridgeLog(d))")
     }
 }
+
+extension SocketBridgeTests {
+    /// `daybreak` run through a link named daybreak-socket-bridge is the
+    /// bridge (one executable for the daemon and its bridges).
+    @Test func daybreakRunThroughALinkNamedDaybreakSocketBridgeIsTheBridge() throws {
+        let dir = try TempDir()
+        let link = dir.path("daybreak-socket-bridge")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: binDirectory.appendingPathComponent("daybreak").path)
+        let r = try runProgram(link, ["--version"])
+        #expect(r.stdout == "daybreak-socket-bridge (daybreak 0.1.0)\n")
+        let h = try runProgram(link, ["--help"])
+        #expect(h.stdout.contains("Usage: daybreak-socket-bridge [--socket PATH]"))
+    }
+}
