@@ -258,6 +258,10 @@ extension Daemon {
     }
 
     func handle(_ body: [UInt8], from client: Client) {
+        // Descriptors that came with this request: an `emit` takes them;
+        // any other request (or a refused or unreadable one) closes them.
+        var carried = client.takeDescriptors()
+        defer { for f in carried { closeDescriptor(f) } }
         let request: Request
         switch Request.decode(body) {
         case .failure(let error):
@@ -268,10 +272,6 @@ extension Daemon {
         func fail(_ code: ErrorCode, _ message: String) {
             send(ControlError(id: request.id, code: code, message: message).json, to: client)
         }
-        // Descriptors that came with this request: an `emit` takes them;
-        // any other request (or a refused one) closes them at once.
-        var carried = client.takeDescriptors()
-        defer { for f in carried { closeDescriptor(f) } }
         guard allowed(client, request.method) else {
             return fail(.permissionDenied, permissionMessage(request.method, job: request.params.job))
         }
