@@ -13,7 +13,7 @@ let strict: [SwiftSetting] = [
 ]
 
 /// Test daemons under Sources/Fixtures, one C program each.
-let fixtures = ["fork-once", "fork-twice", "fork-thrice", "parent-waits", "workers", "helpers-first", "fork-exec", "pidfile-writer", "never-forks", "notifier", "flood"]
+let fixtures = ["fork-once", "fork-twice", "fork-thrice", "parent-waits", "workers", "helpers-first", "fork-exec", "pidfile-writer", "never-forks", "notifier", "flood", "socket-server"]
 
 let package = Package(
     name: "Daybreak",
@@ -23,6 +23,7 @@ let package = Package(
         .executable(name: "init-checkconf", targets: ["InitCheckconf"]),
         .executable(name: "daybreak-time-bridge", targets: ["TimeBridgeTool"]),
         .executable(name: "daybreak-file-bridge", targets: ["FileBridgeTool"]),
+        .executable(name: "daybreak-socket-bridge", targets: ["SocketBridgeTool"]),
         .library(name: "JobFile", targets: ["JobFile"]),
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "Control", targets: ["Control"]),
@@ -70,6 +71,7 @@ let package = Package(
                 "Supervisor",
                 "TimeBridge",
                 "FileBridge",
+                "SocketBridge",
                 "Platform",
                 "Control",
             ],
@@ -103,6 +105,17 @@ let package = Package(
         .executableTarget(
             name: "FileBridgeTool",
             dependencies: ["FileBridge"],
+            swiftSettings: strict,
+            linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
+        // The socket bridge: listens on the jobs' sockets and hands them
+        // over in `socket` events (docs/socket-bridge.md).
+        .target(
+            name: "SocketBridge",
+            dependencies: ["JobFile", "Control", "Platform", "JSON"],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "SocketBridgeTool",
+            dependencies: ["SocketBridge"],
             swiftSettings: strict,
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
         .executableTarget(
@@ -153,6 +166,10 @@ let package = Package(
         .testTarget(
             name: "PlatformTests",
             dependencies: ["Platform", "CSpawn"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "SocketBridgeTests",
+            dependencies: ["SocketBridge", "JobFile"],
             swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",

@@ -180,6 +180,22 @@ static void __attribute__((noreturn)) child(const struct cspawn_request *r, int 
 	if (setsid() < 0)
 		fail(report, CSPAWN_STEP_SETSID, 0);
 
+	/* LISTEN_PID: this process's own pid (in its pid namespace), known only
+	 * now; written into the environment prepared by the parent, with no
+	 * call but getpid. */
+	if (r->listen_pid) {
+		char digits[24];
+		int n = 0;
+		long pid = (long)syscall(SYS_getpid);
+		do {
+			digits[n++] = (char)('0' + pid % 10);
+			pid /= 10;
+		} while (pid > 0 && n < 20);
+		for (int i = 0; i < n; i++)
+			r->listen_pid[i] = digits[n - 1 - i];
+		r->listen_pid[n] = '\0';
+	}
+
 	/* Descriptors: first move the report pipe and every source above all
 	 * the numbers being filled in, so no dup2 overwrites one still needed. */
 	for (int i = 0; i < r->nfds; i++)

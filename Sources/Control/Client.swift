@@ -25,11 +25,15 @@ public final class ControlClient {
 
     /// Sends a request and waits for its reply; events that arrive first
     /// are handed to `onEvent`.
-    public func call(_ method: Method, _ params: Request.Params = Request.Params(),
+    ///
+    /// `descriptors` travel with the request (SCM_RIGHTS, at most 16): an
+    /// `emit` gives them to the event (docs/protocol.md). The caller keeps
+    /// its own copies.
+    public func call(_ method: Method, _ params: Request.Params = Request.Params(), descriptors: [Int32] = [],
                      onEvent: (JSONValue) -> Void = { _ in }) throws(ControlError) -> JSONValue {
         let id = nextID
         nextID += 1
-        try send(Request(id: id, method: method, params: params).json)
+        try send(Request(id: id, method: method, params: params).json, descriptors: descriptors)
         while true {
             let message = try receive()
             if let event = message["event"] {
@@ -60,11 +64,14 @@ public final class ControlClient {
 
     static let hungUp = "the daemon closed the connection"
 
-    private func send(_ value: JSONValue) throws(ControlError) {
+    private func send(_ value: JSONValue, descriptors: [Int32] = []) throws(ControlError) {
         var bytes = Frame.encode(Array(value.compact.utf8))[...]
+        var fds = descriptors
         while !bytes.isEmpty {
-            switch UnixSocket.send(fd, bytes) {
-            case .done(let n): bytes = bytes.dropFirst(n)
+            switch UnixSocket.send(fd, bytes, fds: fds) {
+            case .done(let n):
+                bytes = bytes.dropFirst(n)
+                fds = []
             case .wouldBlock: continue
             case .closed: throw ControlError(id: nil, code: .internalError, message: ControlClient.hungUp)
             case .failed(let e): throw ControlError(id: nil, code: .internalError, message: "cannot write to \(path): \(e)")

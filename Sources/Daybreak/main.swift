@@ -1,6 +1,7 @@
 import Control
 import FileBridge
 import Platform
+import SocketBridge
 import Supervisor
 import TimeBridge
 
@@ -84,6 +85,10 @@ if TimeBridgeMain.isInvoked(as: CommandLine.arguments.first) {
 // The same for daybreak-file-bridge (docs/file-bridge.md).
 if FileBridgeMain.isInvoked(as: CommandLine.arguments.first) {
     FileBridgeMain.run(Array(CommandLine.arguments.dropFirst()))
+}
+// Called as daybreak-socket-bridge, it is the socket bridge (docs/socket-bridge.md).
+if SocketBridgeMain.isInvoked(as: CommandLine.arguments.first) {
+    SocketBridgeMain.run(Array(CommandLine.arguments.dropFirst()))
 }
 
 switch Flags.parse(Array(CommandLine.arguments.dropFirst())) {

@@ -71,6 +71,7 @@ extension Engine {
         }
         if state.instances[key] == nil { createInstance(key) }
         state.instances[key]!.startEnvironment = env
+        setStartDescriptors(key, nil)
         finished(key, failed: false)
         if r.wait { state.instances[key]!.blocking.append(.request(r.id, .start)) }
         changeGoal(key, to: .start)

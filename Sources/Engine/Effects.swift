@@ -24,6 +24,10 @@ public enum Effect: Hashable, Sendable {
     case reply(RequestID, Reply)
     /// A line for the daemon's own log.
     case log(String)
+    /// Close these descriptor handles: no event and no instance holds them
+    /// any more (an event's socket, once it is done and no job took it, or
+    /// once the job that took it has stopped).
+    case closeDescriptors([Int32])
 }
 
 /// What `spawn` carries: the process, its environment, and the job class
@@ -37,9 +41,15 @@ public struct SpawnRequest: Hashable, Sendable {
     /// `KEY=VALUE`, in order: the complete environment of the process.
     public var environment: [String]
     public var jobClass: JobClass
+    /// Descriptor handles the process gets at 3, 4, ... in order (the
+    /// main process of a job started by events that carried them).
+    /// `environment` then has `UPSTART_FDS`, `LISTEN_FDS` and
+    /// `LISTEN_FDNAMES`; the shell adds `LISTEN_PID` in the child.
+    public var descriptors: [Int32] = []
 
     public init(id: SpawnID, job: String, instance: String, process: ProcessKind,
-                spec: ProcessSpec, environment: [String], jobClass: JobClass) {
+                spec: ProcessSpec, environment: [String], jobClass: JobClass, descriptors: [Int32] = []) {
+        self.descriptors = descriptors
         self.id = id
         self.job = job
         self.instance = instance

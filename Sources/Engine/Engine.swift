@@ -50,6 +50,8 @@ public struct Engine: Sendable {
             removeClass(name)
         case .emit(let name, let environment, let waiter):
             emit(name: name, environment: environment, waiter: waiter)
+        case .emitCarrying(let name, let environment, let waiter, let descriptors):
+            emit(name: name, environment: environment, waiter: waiter, descriptors: descriptors)
         case .processSpawned(let spawn, let pid):
             processSpawned(spawn, pid: pid)
         case .spawnFailed(let spawn, let reason):

@@ -33,12 +33,18 @@ public struct Event: Hashable, Sendable, Codable {
     /// Instances whose state change waits for this event to finish: the job
     /// that emitted `starting` or `stopping`.
     public var blockedJobs: [InstanceKey] = []
+    /// Descriptors the event carries (a listening socket from the socket
+    /// bridge), as the shell's opaque handles; the jobs it starts take
+    /// them. The shell closes a handle when the engine says
+    /// `closeDescriptors`: once neither an event nor an instance holds it.
+    public var descriptors: [Int32] = []
 
-    public init(id: EventID, name: String, environment: [String], waiter: RequestID? = nil) {
+    public init(id: EventID, name: String, environment: [String], waiter: RequestID? = nil, descriptors: [Int32] = []) {
         self.id = id
         self.name = name
         self.environment = environment
         self.waiter = waiter
+        self.descriptors = descriptors
     }
 
     public var record: EventRecord { EventRecord(id: id, name: name, environment: environment) }
@@ -53,4 +59,25 @@ public enum JobEventName {
     public static let startup = "startup"
     /// Appended to the name of an event that failed (`startup/failed`).
     public static let failedSuffix = "/failed"
+    /// The time bridge's events; addressed with `JOB=`.
+    public static let timer = "timer"
+    /// The socket bridge's events; addressed with `JOB=`, they carry a
+    /// listening socket (docs/socket-bridge.md).
+    public static let socket = "socket"
+    /// The file bridge's events; addressed with `JOB=` (docs/file-bridge.md).
+    public static let file = "file"
+    /// Events addressed to one job when they carry `JOB=NAME`.
+    public static let addressed: Set<String> = [timer, socket, file]
+}
+
+/// A descriptor a job's main process gets: the shell's handle and the
+/// name it gets in `LISTEN_FDNAMES` (the event's `FDNAME`, else its name).
+public struct PassedDescriptor: Hashable, Sendable, Codable {
+    public var handle: Int32
+    public var name: String
+
+    public init(handle: Int32, name: String) {
+        self.handle = handle
+        self.name = name
+    }
 }

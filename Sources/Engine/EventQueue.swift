@@ -12,21 +12,22 @@ extension Engine {
     /// `emit`: validates the variables (`KEY=VALUE`, valid names, as
     /// `initctl emit` requires) and queues the event. An invalid one is
     /// refused, with an error to the waiter.
-    mutating func emit(name: String, environment: [String], waiter: RequestID?) {
+    mutating func emit(name: String, environment: [String], waiter: RequestID?, descriptors: [Int32] = []) {
         guard !name.isEmpty, Environment.allValid(environment) else {
             let why = name.isEmpty ? "Event name is empty" : "Invalid environment for event \(name): expected KEY=VALUE"
             warn(why)
             if let waiter { out.append(.reply(waiter, .error(why))) }
+            if !descriptors.isEmpty { out.append(.closeDescriptors(descriptors)) }
             return
         }
-        _ = queueEvent(name: name, environment: environment, waiter: waiter)
+        _ = queueEvent(name: name, environment: environment, waiter: waiter, descriptors: descriptors)
     }
 
     /// Queues an event and returns its id.
-    mutating func queueEvent(name: String, environment: [String], waiter: RequestID?) -> EventID {
+    mutating func queueEvent(name: String, environment: [String], waiter: RequestID?, descriptors: [Int32] = []) -> EventID {
         let id = state.nextEventID
         state.nextEventID += 1
-        let ev = Event(id: id, name: name, environment: environment, waiter: waiter)
+        let ev = Event(id: id, name: name, environment: environment, waiter: waiter, descriptors: descriptors)
         state.events[id] = ev
         out.append(.eventEmitted(ev.record))
         markReady(id)
@@ -65,15 +66,16 @@ extension Engine {
         info("Handling \(ev.name) event")
         var starters = state.startIndex[ev.name] ?? []
         var stoppers = state.stopIndex[ev.name] ?? []
-        // A `timer` or `file` event that names a job (`JOB=backup`, as
-        // the time and file bridges emit them) is addressed: it is offered
-        // to that job's `start on` and `stop on` alone, so that two jobs
-        // whose timers share variables (EVERY=1s, and EVERY=1s COUNT=2)
-        // never start each other, and a job watching FILE=/tmp/* gets its
-        // own event, with its MATCH, not the one for a job watching
-        // FILE=/tmp/a. docs/time-bridge.md, "One job, one schedule";
-        // docs/file-bridge.md, "One job, one event".
-        if ev.name == "timer" || ev.name == "file", let j = Environment.index(of: "JOB", in: ev.environment) {
+        // A `timer`, `file` or `socket` event that names a job
+        // (`JOB=backup`, as the bridges emit them) is addressed: it is
+        // offered to that job's `start on` and `stop on` alone, so that two
+        // jobs whose timers share variables (EVERY=1s, and EVERY=1s
+        // COUNT=2) never start each other, a job watching FILE=/tmp/* gets
+        // its own event, with its MATCH, not the one for a job watching
+        // FILE=/tmp/a, and a job with two sockets gets exactly its own.
+        // docs/time-bridge.md, "One job, one schedule"; docs/file-bridge.md,
+        // "One job, one event"; docs/socket-bridge.md, "Addressing".
+        if JobEventName.addressed.contains(ev.name), let j = Environment.index(of: "JOB", in: ev.environment) {
             let addressed = ev.environment[j].dropFirst(4)
             starters.removeAll { $0.name != addressed }
             stoppers.removeAll { $0.name != addressed }
@@ -159,6 +161,7 @@ extension Engine {
             if active.isEmpty { active = [ev.id] }
             if state.instances[key] == nil { createInstance(key) }
             state.instances[key]!.startEnvironment = env ?? startEnvironment(def.job, active)
+            setStartDescriptors(key, startDescriptors(active))
             finished(key, failed: false)
             holdActive(key, active)
             changeGoal(key, to: .start)
@@ -216,6 +219,41 @@ extension Engine {
         return env
     }
 
+    /// The descriptors the active events carry, in expression order (the
+    /// order of `start on`'s matches, left to right), each named by its
+    /// event's `FDNAME` variable, else the event's name.
+    func startDescriptors(_ active: [EventID]) -> [PassedDescriptor] {
+        var list: [PassedDescriptor] = []
+        for e in active {
+            guard let ev = state.events[e], !ev.descriptors.isEmpty else { continue }
+            let name = Environment.index(of: "FDNAME", in: ev.environment).map { String(ev.environment[$0].dropFirst(7)) } ?? ev.name
+            for h in ev.descriptors { list.append(PassedDescriptor(handle: h, name: name)) }
+        }
+        return list
+    }
+
+    /// Sets the descriptors the next start of an instance takes, letting
+    /// go of any an earlier start had set and no start took.
+    mutating func setStartDescriptors(_ key: InstanceKey, _ list: [PassedDescriptor]?) {
+        let old = state.instances[key]!.startDescriptors ?? []
+        state.instances[key]!.startDescriptors = list
+        releaseDescriptors(old.map(\.handle))
+    }
+
+    /// Lets go of handles: those no live event and no instance holds any
+    /// more are given to the shell to close.
+    mutating func releaseDescriptors(_ handles: [Int32]) {
+        guard !handles.isEmpty else { return }
+        var held = Set<Int32>()
+        for ev in state.events.values { held.formUnion(ev.descriptors) }
+        for inst in state.instances.values {
+            for d in inst.descriptors { held.insert(d.handle) }
+            for d in inst.startDescriptors ?? [] { held.insert(d.handle) }
+        }
+        let free = handles.filter { !held.contains($0) }
+        if !free.isEmpty { out.append(.closeDescriptors(free)) }
+    }
+
     /// Finishes an event: the instances waiting on it move on, its waiter
     /// is answered, and if it failed, `NAME/failed` is emitted with the same
     /// variables (but never `NAME/failed/failed`).
@@ -228,6 +266,7 @@ extension Engine {
             state.instances[key]!.blocker = nil
             changeState(key, to: nextState(key))
         }
+        releaseDescriptors(ev.descriptors)
         if let waiter = ev.waiter {
             out.append(.reply(waiter, ev.failed ? .error("Event failed: \(ev.name)") : .ok(nil)))
         }

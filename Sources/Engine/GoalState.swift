@@ -147,6 +147,10 @@ extension Engine {
         if let env = state.instances[key]!.startEnvironment {
             state.instances[key]!.environment = env
             state.instances[key]!.startEnvironment = nil
+            let old = state.instances[key]!.descriptors
+            state.instances[key]!.descriptors = state.instances[key]!.startDescriptors ?? []
+            state.instances[key]!.startDescriptors = nil
+            releaseDescriptors(old.map(\.handle))
         }
         state.instances[key]!.stopEnvironment = nil
         state.instances[key]!.failure = nil
@@ -183,6 +187,12 @@ extension Engine {
     /// instance is released, and the instance is removed; its class may
     /// then take a changed definition or go, if deleted.
     mutating func enterWaiting(_ key: InstanceKey) {
+        // Its descriptors go first, before `stopped` is out: the socket
+        // bridge, told `stopped`, binds the socket again at once.
+        let passed = state.instances[key]!.descriptors.map(\.handle) + (state.instances[key]!.startDescriptors ?? []).map(\.handle)
+        state.instances[key]!.descriptors = []
+        state.instances[key]!.startDescriptors = nil
+        releaseDescriptors(passed)
         _ = emitJobEvent(key, JobEventName.stopped, blocking: false)
         finished(key, failed: false)
         releaseStopOn(key)

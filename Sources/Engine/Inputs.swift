@@ -91,6 +91,11 @@ public enum Input: Hashable, Sendable {
     /// An event to queue (`initctl emit`, a bridge, or the daemon's
     /// `startup`). `waiter` is told when the event has finished.
     case emit(name: String, environment: [String], waiter: RequestID?)
+    /// An event that carries descriptors (the socket bridge's `socket`,
+    /// with its listening socket): as `emit`, and the jobs it starts get
+    /// them (docs/socket-bridge.md). The engine owns the handles from now
+    /// on and says `closeDescriptors` when they may be closed.
+    case emitCarrying(name: String, environment: [String], waiter: RequestID?, descriptors: [Int32])
     /// The shell started the process asked for by `spawn`.
     case processSpawned(spawn: SpawnID, pid: Int32)
     /// The shell could not start it (fork, exec or a setup step failed).

@@ -117,6 +117,12 @@ public struct JobInstance: Hashable, Sendable, Codable {
     /// respawns it has seen.
     var respawnWindowStart: Int64?
     var respawnCount: Int = 0
+    /// Descriptors its main process gets (from the events that started
+    /// it), kept until the instance is gone so a respawned main process
+    /// gets them again.
+    public var descriptors: [PassedDescriptor] = []
+    /// Those the next start takes (nil: keep the current), as `startEnvironment`.
+    var startDescriptors: [PassedDescriptor]?
 
     public init(key: InstanceKey) {
         self.key = key

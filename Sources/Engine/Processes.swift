@@ -20,12 +20,21 @@ extension Engine {
         }
         env.set("UPSTART_JOB", key.job)
         env.set("UPSTART_INSTANCE", key.instance)
+        // The main process gets the events' descriptors at 3, 4, ... and
+        // both protocols' variables (docs/socket-bridge.md).
+        let passed = kind == .main ? inst.descriptors : []
+        if !passed.isEmpty {
+            env.set("UPSTART_FDS", passed.indices.map { String(3 + $0) }.joined(separator: " "))
+            env.set("LISTEN_FDS", String(passed.count))
+            env.set("LISTEN_FDNAMES", passed.map(\.name).joined(separator: ":"))
+        }
         let id = state.nextSpawnID
         state.nextSpawnID += 1
         state.instances[key]!.pendingSpawns[kind] = id
         state.spawnIndex[id] = ProcessOwner(key: key, kind: kind)
         out.append(.spawn(SpawnRequest(id: id, job: key.job, instance: key.instance, process: kind,
-                                       spec: spec, environment: env.entries, jobClass: def)))
+                                       spec: spec, environment: env.entries, jobClass: def,
+                                       descriptors: passed.map(\.handle))))
         return true
     }
 

@@ -174,6 +174,7 @@ extension Engine {
         guard goal(of: key) != .start else { return }
         if state.instances[key] == nil { createInstance(key) }
         state.instances[key]!.startEnvironment = env
+        setStartDescriptors(key, nil)
         finished(key, failed: false)
         changeGoal(key, to: .start)
     }

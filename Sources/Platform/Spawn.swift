@@ -79,7 +79,17 @@ public enum Spawner {
         var c = cspawn_request()
         c.paths = UnsafePointer(arena.constStrings(candidates))
         c.argv = UnsafePointer(arena.strings(request.arguments))
-        c.envp = UnsafePointer(arena.strings(request.environment))
+        var environment = request.environment
+        if request.setsListenPID {
+            // Room for any pid; the child writes its own over the blanks.
+            environment.removeAll { $0.hasPrefix("LISTEN_PID=") }
+            environment.append("LISTEN_PID=" + String(repeating: " ", count: 21))
+        }
+        let envp = arena.strings(environment)
+        c.envp = UnsafePointer(envp)
+        if request.setsListenPID, let entry = envp[environment.count - 1] {
+            c.listen_pid = entry + 11
+        }
         switch request.console {
         case .inherit: c.console = CSPAWN_CONSOLE_INHERIT
         case .none: c.console = CSPAWN_CONSOLE_NONE

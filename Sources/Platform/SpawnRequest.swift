@@ -54,6 +54,9 @@ public struct SpawnRequest: Sendable, Equatable {
     public var namespaces: Namespaces = []
     /// Stop at exec for the daemon to trace (`expect fork`, `expect daemon`).
     public var traceMe: Bool = false
+    /// Set `LISTEN_PID` to the process's own pid, in the child after the
+    /// fork (systemd's socket activation: fds at 3.. are for this pid).
+    public var setsListenPID: Bool = false
 
     public init(arguments: [String], environment: [String] = []) {
         self.arguments = arguments

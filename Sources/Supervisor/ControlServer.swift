@@ -65,6 +65,18 @@ final class Client {
     var waitingSince: Int64?
     /// What epoll watches the client for now.
     var interest: Epoll.Events = []
+    /// Descriptors that arrived (SCM_RIGHTS) and wait for the next request
+    /// to be handled: an `emit` from a privileged client takes them, any
+    /// other request closes them. At most `Client.maxDescriptors`.
+    var descriptors: [Int32] = []
+    /// The most descriptors one client may have waiting (one frame's worth).
+    static let maxDescriptors = 16
+
+    /// Takes the waiting descriptors (the caller owns them now).
+    func takeDescriptors() -> [Int32] {
+        defer { descriptors = [] }
+        return descriptors
+    }
 
     init(fd: Int32, credentials: PeerCredentials, privileged: Bool) {
         self.fd = fd

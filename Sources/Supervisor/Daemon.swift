@@ -3,6 +3,7 @@ import Engine
 import JobFile
 import JSON
 import Platform
+import SystemPackage
 
 /// The daemon: the engine, and the shell that carries out its effects.
 ///
@@ -212,6 +213,8 @@ public final class Daemon {
             deliver(id, reply)
         case .log(let line):
             log.write(.message, line)
+        case .closeDescriptors(let handles):
+            for h in handles { closeDescriptor(h) }
         }
         return []
     }
@@ -270,6 +273,14 @@ public final class Daemon {
         var platform = platformRequest(for: request, userMode: options.userMode, logSlave: pty?.slave.rawValue)
         platform.traceMe = traced
         if let notifyAddress { platform.environment.append("NOTIFY_SOCKET=" + notifyAddress) }
+        // Descriptors from the events that started the job (a socket's
+        // listener): at 3, 4, ... with LISTEN_PID set in the child.
+        if !request.descriptors.isEmpty {
+            platform.fileDescriptors += request.descriptors.enumerated().map {
+                .init(from: FileDescriptor(rawValue: $0.element), to: FileDescriptor(rawValue: Int32(3 + $0.offset)))
+            }
+            platform.setsListenPID = true
+        }
         if let first = groups.first {
             platform.cgroupProcsPath = first + "/cgroup.procs"
             platform.moreCgroupProcsPaths = groups.dropFirst().map { $0 + "/cgroup.procs" }

@@ -102,6 +102,7 @@ extension Daemon {
         server.busy.remove(fd)
         epoll.unwatch(fd)
         closeDescriptor(fd)
+        for f in client.takeDescriptors() { closeDescriptor(f) }
         for (id, p) in pending where p.client == fd { pending[id] = nil }
         resumeAccepting()
     }
@@ -145,7 +146,15 @@ extension Daemon {
         guard serveBuffered() else { return }
         if served < limits.requestsPerTurn && (events.contains(.readable) || events.contains(.hangup)) {
             let (io, bytes, fds) = UnixSocket.receive(fd)
-            for f in fds { closeDescriptor(f) }
+            // Descriptors go with the next request handled (docs/protocol.md):
+            // from a privileged client only, and one frame's worth at most.
+            for f in fds {
+                if client.privileged && client.descriptors.count < Client.maxDescriptors {
+                    client.descriptors.append(f)
+                } else {
+                    closeDescriptor(f)
+                }
+            }
             switch io {
             case .done:
                 if client.reader.pending == 0 { client.partialSince = now }
@@ -249,6 +258,10 @@ extension Daemon {
     }
 
     func handle(_ body: [UInt8], from client: Client) {
+        // Descriptors that came with this request: an `emit` takes them;
+        // any other request (or a refused or unreadable one) closes them.
+        var carried = client.takeDescriptors()
+        defer { for f in carried { closeDescriptor(f) } }
         let request: Request
         switch Request.decode(body) {
         case .failure(let error):
@@ -295,15 +308,21 @@ extension Daemon {
             guard let name = p.event, !name.isEmpty else { return fail(.invalidArguments, "Name may not be empty string") }
             guard p.env.allSatisfy(isAssignment) else { return fail(.invalidArguments, "Env must be KEY=VALUE pairs") }
             guard client.inFlight < limits.inFlight else { return fail(.invalidArguments, "too many requests in flight on this connection") }
+            let descriptors = carried
+            carried = []
+            func input(_ waiter: RequestID?) -> Input {
+                descriptors.isEmpty ? .emit(name: name, environment: p.env, waiter: waiter)
+                    : .emitCarrying(name: name, environment: p.env, waiter: waiter, descriptors: descriptors)
+            }
             if p.wait {
                 let rid = nextRequestID
                 nextRequestID += 1
                 pending[rid] = (client.fd, request.id, request.method)
                 client.inFlight += 1
-                feed(.emit(name: name, environment: p.env, waiter: rid))
+                feed(input(rid))
             } else {
                 send(replyJSON(id: request.id, result: .object([])), to: client)
-                feed(.emit(name: name, environment: p.env, waiter: nil))
+                feed(input(nil))
             }
         case .reloadConfiguration:
             // Answered once a reading that began after this request is applied.
@@ -321,7 +340,10 @@ extension Daemon {
             var jobs: [JSONValue] = []
             for name in names {
                 guard let job = engine.jobClass(name), engine.jobNames.contains(name) else { return fail(.unknownJob, "Unknown job: \(name)") }
-                jobs.append(.object([("name", .string(name)), ("lines", .array(showConfigLines(job, enumerate: p.enumerate).map(JSONValue.string)))]))
+                var fields: [(String, JSONValue)] = [("name", .string(name)), ("lines", .array(showConfigLines(job, enumerate: p.enumerate).map(JSONValue.string)))]
+                // The job's file, for a bridge's messages (FILE:LINE).
+                if let path = sources.path(of: name) { fields.append(("file", .string(path))) }
+                jobs.append(.object(fields))
             }
             send(replyJSON(id: request.id, result: .object([("jobs", .array(jobs))])), to: client)
         case .checkConfig:

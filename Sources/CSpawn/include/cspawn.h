@@ -91,6 +91,9 @@ struct cspawn_request {
 	int has_uid;
 	uid_t uid;
 
+	char *listen_pid;             /* the value part of an envp entry "LISTEN_PID=...", at least
+	                               * 21 bytes: the child writes its own pid there (systemd's
+	                               * socket activation wants the receiving process's pid) */
 	int clone_flags;              /* CLONE_NEW* namespaces, given to clone(2) */
 	int trace_me;                 /* PTRACE_TRACEME before exec */
 };

@@ -22,6 +22,7 @@ extension Parser {
         job.startOn = try eventExpression(after: "start on", at: mark)
         try checkTimers(job.startOn, stanza: "start on", at: mark)
         try checkFiles(job.startOn, stanza: "start on", at: mark)
+        try checkSockets(job.startOn, at: mark)
     }
 
     /// `stop on EXPRESSION`: replaces any earlier `stop on`.
@@ -60,6 +61,23 @@ extension Parser {
                 _ = try FileSpec(m.arguments.map { ($0.negated ? $0.key.map { $0 + "!" } : $0.key, $0.value) })
             } catch {
                 throw lexer.error("file in '\(stanza)': \(error.description)", at: mark)
+            }
+        }
+    }
+
+    /// Every `socket` match of a `start on` must be a socket the socket
+    /// bridge can listen on (docs/socket-bridge.md): PROTO, PORT, ADDR,
+    /// SOCKET_PATH, SOCKET_MODE and SOCKET_OWNER are checked for their
+    /// form, so a bad PORT is reported with the file and line by
+    /// `init-checkconf` and in the daemon's log. Whether the address is
+    /// free or the directory exists is for the bridge to find out.
+    func checkSockets(_ expr: EventExpression?, at mark: Lexer.Mark) throws(JobParseError) {
+        guard let expr else { return }
+        for m in expr.matches where m.name == "socket" {
+            do {
+                _ = try SocketSpec(m.arguments)
+            } catch {
+                throw lexer.error("socket in 'start on': \(error.description)", at: mark)
             }
         }
     }
