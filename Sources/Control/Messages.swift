@@ -68,9 +68,13 @@ public struct Request: Sendable, Equatable {
         public var retain: Bool = false
         public var priority: String?
         public var enumerate: Bool = false
+        /// `show-config`: only the jobs whose `start on` or `stop on` names
+        /// one of these events, with those two stanzas alone (what a bridge
+        /// needs); empty: every job, every line.
+        public var events: [String] = []
 
         public init(job: String? = nil, instance: String? = nil, env: [String] = [], wait: Bool = true, event: String? = nil, name: String? = nil,
-                    global: Bool = false, retain: Bool = false, priority: String? = nil, enumerate: Bool = false) {
+                    global: Bool = false, retain: Bool = false, priority: String? = nil, enumerate: Bool = false, events: [String] = []) {
             self.job = job
             self.instance = instance
             self.env = env
@@ -81,6 +85,7 @@ public struct Request: Sendable, Equatable {
             self.retain = retain
             self.priority = priority
             self.enumerate = enumerate
+            self.events = events
         }
     }
 
@@ -96,6 +101,7 @@ public struct Request: Sendable, Equatable {
         if params.retain { p.append(("retain", .bool(true))) }
         if let pr = params.priority { p.append(("priority", .string(pr))) }
         if params.enumerate { p.append(("enumerate", .bool(true))) }
+        if !params.events.isEmpty { p.append(("events", .array(params.events.map(JSONValue.string)))) }
         return .object([("v", .number(protocolVersion)), ("id", .number(id)), ("method", .string(method.rawValue)), ("params", .object(p))])
     }
 
@@ -160,6 +166,12 @@ public struct Request: Sendable, Equatable {
                     return .failure(ControlError(id: id, code: .badRequest, message: "\"env\" must be an array of KEY=VALUE strings"))
                 }
                 params.env = list
+            }
+            if let e = p["events"], !e.isNull {
+                guard let list = e.strings else {
+                    return .failure(ControlError(id: id, code: .badRequest, message: "\"events\" must be an array of event names"))
+                }
+                params.events = list
             }
         }
         return .success(Request(id: id, method: method, params: params))

@@ -96,7 +96,9 @@ final class Bridge {
     /// Reads every job's `start on` and `stop on` and keeps their `file`
     /// matches; then the directories are planned again.
     func refresh() throws(ControlError) {
-        let result = try requests.call(.showConfig)
+        // Only the jobs that name `file`, and only their conditions: the
+        // reply stays small with thousands of other jobs loaded.
+        let result = try requests.call(.showConfig, Request.Params(events: ["file"]))
         var found: [Watch] = []
         var seen: Set<Watch> = []
         for job in result["jobs"]?.array ?? [] {
@@ -144,6 +146,8 @@ final class Bridge {
         // Said once the inotify watches are in place.
         for w in added { log("job \(w.job): watching \(w.spec.variables.joined(separator: " "))") }
         for w in removed { log("job \(w.job): no longer watching \(w.spec.variables.joined(separator: " "))") }
+        // The job set was a large reply, now garbage: give its pages back.
+        Memory.releaseFreeMemory()
     }
 
     // MARK: watching

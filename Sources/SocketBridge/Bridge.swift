@@ -101,7 +101,8 @@ final class Bridge {
     /// Reads every job's `start on` and follows it: new sockets are bound
     /// (unless their job runs), removed ones closed.
     func refresh() throws(ControlError) {
-        let result = try requests.call(.showConfig)
+        // Only the jobs that name `socket`, and only their conditions.
+        let result = try requests.call(.showConfig, Request.Params(events: ["socket"]))
         var wanted: [WantedSocket] = []
         for job in result["jobs"]?.array ?? [] {
             guard let name = job["name"]?.string else { continue }
@@ -144,6 +145,8 @@ final class Bridge {
                 listen(job)
             }
         }
+        // The job set was a large reply, now garbage: give its pages back.
+        Memory.releaseFreeMemory()
     }
 
     /// Whether the job has an instance whose goal is start.

@@ -337,10 +337,21 @@ extension Daemon {
             send(replyJSON(id: request.id, result: .object([("priority", .string(log.minimum.name))])), to: client)
         case .showConfig:
             let names = p.job.map { [$0] } ?? engine.jobNames
+            let wanted = Set(p.events)
             var jobs: [JSONValue] = []
             for name in names {
                 guard let job = engine.jobClass(name), engine.jobNames.contains(name) else { return fail(.unknownJob, "Unknown job: \(name)") }
-                var fields: [(String, JSONValue)] = [("name", .string(name)), ("lines", .array(showConfigLines(job, enumerate: p.enumerate).map(JSONValue.string)))]
+                var lines: [String]
+                if wanted.isEmpty {
+                    lines = showConfigLines(job, enumerate: p.enumerate)
+                } else {
+                    // A bridge's question: only the jobs that name its
+                    // events, and only their `start on` and `stop on`.
+                    let exprs = [("start on", job.startOn), ("stop on", job.stopOn)]
+                    guard exprs.contains(where: { $0.1?.matches.contains { wanted.contains($0.name) } == true }) else { continue }
+                    lines = exprs.compactMap { label, e in e.map { "  \(label) \($0.bracketed)" } }
+                }
+                var fields: [(String, JSONValue)] = [("name", .string(name)), ("lines", .array(lines.map(JSONValue.string)))]
                 // The job's file, for a bridge's messages (FILE:LINE).
                 if let path = sources.path(of: name) { fields.append(("file", .string(path))) }
                 jobs.append(.object(fields))

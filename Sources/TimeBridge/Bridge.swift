@@ -113,7 +113,8 @@ final class Bridge {
 
     /// Reads every job's `start on` and `stop on` and keeps their timers.
     func refresh(now: Int64) throws(ControlError) {
-        let result = try requests.call(.showConfig)
+        // Only the jobs that name `timer`, and only their conditions.
+        let result = try requests.call(.showConfig, Request.Params(events: ["timer"]))
         var found: [WantedTimer] = []
         var seen: Set<BridgeState.Key> = []
         for job in result["jobs"]?.array ?? [] {

@@ -46,7 +46,8 @@ import JSON
 
     @Test func aRequestRoundTripsThroughItsJSON() throws {
         let r = Request(id: 7, method: .start, params: Request.Params(job: "web", instance: "a", env: ["PORT=80"], wait: false,
-                                                                     event: "e", name: "N", global: true, retain: true, priority: "info", enumerate: true))
+                                                                     event: "e", name: "N", global: true, retain: true, priority: "info", enumerate: true,
+                                                                     events: ["timer", "file"]))
         #expect(try decode(r.json.compact).get() == r)
         let minimal = Request(id: 1, method: .list)
         #expect(try decode(minimal.json.compact).get() == minimal)
@@ -68,6 +69,7 @@ import JSON
         #expect(decode("{\"v\":1,\"id\":3,\"method\":\"start\",\"params\":{\"job\":5}}").failure?.message == "\"job\" must be a string")
         #expect(decode("{\"v\":1,\"id\":3,\"method\":\"start\",\"params\":{\"env\":[1]}}").failure?.message == "\"env\" must be an array of KEY=VALUE strings")
         #expect(decode("{\"v\":1,\"id\":3,\"method\":\"start\",\"params\":{\"wait\":\"no\"}}").failure?.message == "\"wait\" must be true or false")
+        #expect(decode("{\"v\":1,\"id\":3,\"method\":\"show-config\",\"params\":{\"events\":\"timer\"}}").failure?.message == "\"events\" must be an array of event names")
         #expect(decode("{\"v\":1,\"id\":3,\"method\":\"start\",\"params\":[]}").failure?.message == "\"params\" must be an object")
     }
 

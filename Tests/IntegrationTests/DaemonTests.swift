@@ -128,6 +128,38 @@ import Glibc
         #expect(check.stdout.contains("  stop on: unknown job wibble\n"))
     }
 
+    /// `show-config` with `events`: a bridge's question, answered with the
+    /// jobs that name those events and only their conditions, so a bridge's
+    /// reply (and memory) does not grow with the jobs of other bridges.
+    @Test func showConfigForABridgeListsOnlyTheJobsThatNameItsEvents() throws {
+        let d = try TestDaemon(jobs: [
+            "t": "emits x\ntask\nstart on timer EVERY=1h\nexec true\n",
+            "f": "start on file FILE=/tmp/nope EVENT=create or startup\nstop on timer EVERY=2h\nexec true\n",
+            "plain": "start on startup\nexec true\n",
+        ])
+        defer { d.stop() }
+        let fd = d.rawConnection()
+        defer { close(fd) }
+        try #require(fd >= 0)
+        let body = Array("{\"v\":1,\"id\":1,\"method\":\"show-config\",\"params\":{\"events\":[\"timer\"]}}".utf8)
+        let frame = [0, 0, 0, UInt8(body.count)] + body
+        _ = frame.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        var header = [UInt8](repeating: 0, count: 4)
+        #expect(read(fd, &header, 4) == 4)
+        let length = Int(header[0]) << 24 | Int(header[1]) << 16 | Int(header[2]) << 8 | Int(header[3])
+        var reply = [UInt8](repeating: 0, count: length)
+        var got = 0
+        while got < length {
+            let n = reply.withUnsafeMutableBytes { read(fd, $0.baseAddress! + got, length - got) }
+            if n <= 0 { break }
+            got += n
+        }
+        let text = String(decoding: reply, as: UTF8.self)
+        #expect(text.contains("\"name\":\"t\",\"lines\":[\"  start on timer EVERY=1h\"]"), "\(text)")
+        #expect(text.contains("\"name\":\"f\",\"lines\":[\"  start on (file FILE=/tmp/nope EVENT=create or startup)\",\"  stop on timer EVERY=2h\"]"), "\(text)")
+        #expect(!text.contains("plain") && !text.contains("emits"), "\(text)")
+    }
+
     @Test func globalEnvironmentTableReachesNewJobs() throws {
         let d = try TestDaemon()
         defer { d.stop() }
