@@ -13,7 +13,7 @@ let strict: [SwiftSetting] = [
 ]
 
 /// Test daemons under Sources/Fixtures, one C program each.
-let fixtures = ["fork-once", "fork-twice", "fork-thrice", "parent-waits", "workers", "fork-exec", "pidfile-writer", "never-forks", "notifier", "flood"]
+let fixtures = ["fork-once", "fork-twice", "fork-thrice", "parent-waits", "workers", "fork-exec", "pidfile-writer", "never-forks", "notifier", "flood", "loopback"]
 
 let package = Package(
     name: "Daybreak",

@@ -336,12 +336,36 @@ func setuidRunsAsNobodyWithItsGroups() throws {
 }
 
 @Test(.enabled(if: isRoot, "needs root for new namespaces"))
-func pidNamespaceMakesTheProcessPidOne() throws {
-    var request = shell("echo $$; hostname daybreak-test && hostname")
+func pidNamespaceRunsTheProcessAsPidTwoUnderAnInit() throws {
+    var request = shell("echo $$; cat /proc/1/comm >/dev/null && ls /proc | grep -c '^[0-9]' ; hostname")
     request.namespaces = [.pid, .uts]
+    request.hostname = "daybreak-test"
     let (status, output) = try run(request)
     #expect(status == .exited(0))
-    #expect(output == "1\ndaybreak-test\n")
+    // The init is 1; the shell, 2; with ls and grep, four processes in a /proc of the namespace's own.
+    #expect(output == "2\n4\ndaybreak-test\n")
+}
+
+@Test(.enabled(if: isRoot, "needs root for new namespaces"))
+func pidNamespaceRelayEndsAsTheProcessDid() throws {
+    var request = shell("kill -USR1 $$")
+    request.namespaces = [.pid]
+    #expect(try run(request).0 == .signaled(SIGUSR1, coreDumped: false))
+    request = shell("exit 7")
+    request.namespaces = [.pid]
+    #expect(try run(request).0 == .exited(7))
+}
+
+@Test(.enabled(if: isRoot, "needs root for new namespaces"))
+func eachNamespaceKindIsNamedWhenRefused() throws {
+    var request = SpawnRequest(arguments: ["/bin/true"])
+    request.joinNetwork = "/nonexistent/netns"
+    do {
+        Child(try Spawner.spawn(request)).finish()
+        Issue.record("spawned into a missing network namespace")
+    } catch {
+        #expect(error.description == "setns net namespace /nonexistent/netns: No such file or directory")
+    }
 }
 
 @Test(.enabled(if: isRoot && access("/sys/fs/cgroup/pids/cgroup.procs", W_OK) == 0,
