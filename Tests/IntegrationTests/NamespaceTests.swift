@@ -229,13 +229,31 @@ struct NamespaceStanza {
         defer { d.stop() }
         try d.job("rooted", "task\nnamespace user net\nexec /bin/sh -c 'id -u > \(d.out.path)/uid; cat /proc/net/dev > \(d.out.path)/dev'\n")
         try d.job("refused", "task\nnamespace net\nexec true\n")
+        try d.job("tree", "task\nnamespace user pid\nexec /bin/sh -c 'echo $$ $(ls /proc | grep -c \"^[0-9]\") > \(d.out.path)/tree'\n")
         _ = try d.initctl(["reload-configuration"], asUser: nobody)
         _ = try d.initctl(["start", "rooted"], asUser: nobody)
         #expect(d.output("uid") == "0\n", "\(d.daemonLog)")
         #expect(d.output("dev").contains("lo:"), "\(d.daemonLog)")
+        // A pid namespace (and its /proc) in a user namespace: sh is 2; init, sh, the $(...) subshell, ls and grep are all there is.
+        _ = try d.initctl(["start", "tree"], asUser: nobody)
+        #expect(d.output("tree") == "2 5\n", "\(d.daemonLog)")
         _ = try d.initctl(["start", "refused"], asUser: nobody)
         #expect(eventually(timeout: 5) {
             d.daemonLog.contains("refused main process failed to start: unshare net namespace: Operation not permitted")
         }, "\(d.daemonLog)")
+    }
+
+    /// System mode: `namespace user` with `setuid` maps root inside to the
+    /// `setuid` user outside.
+    @Test func systemJobWithSetuidIsRootInsideMappedToItsUser() throws {
+        let d = try TestDaemon(user: false)
+        defer { d.stop() }
+        chmod(d.out.path, 0o777)
+        try d.job("mapped", "task\nsetuid nobody\nnamespace user\nexec /bin/sh -c 'id -u > \(d.out.path)/uid; cat /proc/self/uid_map > \(d.out.path)/map'\n")
+        _ = try d.initctl("reload-configuration")
+        _ = try d.initctl("start", "mapped")
+        #expect(d.output("uid") == "0\n", "\(d.daemonLog)")
+        let map = d.output("map").split(whereSeparator: { $0 == " " || $0 == "\n" })
+        #expect(map == ["0", "65534", "1"], "\(d.daemonLog)")
     }
 }
