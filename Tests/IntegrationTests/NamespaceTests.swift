@@ -140,6 +140,27 @@ struct NamespaceStanza {
         #expect(Date().timeIntervalSince(started) < 4)
     }
 
+    /// A job that left the process group (setsid) does not get the
+    /// daemon's signal to the group: the namespace's init forwards it.
+    @Test func pidJobThatLeftTheProcessGroupGetsTheStopSignalFromTheInit() throws {
+        let d = try TestDaemon(arguments: ["--verbose"])
+        defer { d.stop() }
+        try d.job("loner", "namespace pid\nkill timeout 20\nexec setsid sleep 600\n")
+        _ = try d.initctl("reload-configuration")
+        let outer = try #require(pid(in: try d.initctl("start", "loner").stdout))
+        #expect(eventually(timeout: 2) {
+            let all = tree(outer)
+            return all.count == 3 && ((try? String(contentsOfFile: "/proc/\(all[2])/comm", encoding: .utf8)) ?? "") == "sleep\n"
+        })
+        let all = tree(outer)
+        let started = Date()
+        let r = try d.initctl("stop", "loner")
+        #expect(r.stdout.hasPrefix("loner stop/waiting"), "\(r.stdout)\(r.stderr)")
+        #expect(Date().timeIntervalSince(started) < 5, "stop waited for the kill timeout")
+        #expect(all.allSatisfy { !isAlive($0) })
+        #expect(d.daemonLog.contains("loner main process (\(outer)) killed by TERM signal"), "\(d.daemonLog)")
+    }
+
     @Test func pidJobWithExpectStopIsReadyWhenItStopsItself() throws {
         let d = try TestDaemon()
         defer { d.stop() }
