@@ -13,7 +13,7 @@ let strict: [SwiftSetting] = [
 ]
 
 /// Test daemons under Sources/Fixtures, one C program each.
-let fixtures = ["fork-once", "fork-twice", "fork-thrice", "parent-waits", "workers", "helpers-first", "fork-exec", "pidfile-writer", "never-forks", "notifier", "flood", "socket-server"]
+let fixtures = ["fork-once", "fork-twice", "fork-thrice", "parent-waits", "workers", "helpers-first", "fork-exec", "pidfile-writer", "never-forks", "notifier", "flood", "socket-server", "loopback"]
 
 let package = Package(
     name: "Daybreak",

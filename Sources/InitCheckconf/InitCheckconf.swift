@@ -99,6 +99,11 @@ struct InitCheckconf: ParsableCommand {
                 printError(e.description)
                 return (false, .object(entry + [("ok", .bool(false)), ("error", e.json), ("job", .null)]))
             }
+            if let line = tracedInPidNamespace(job, confBytes) {
+                let e = JobParseError(file: conf, line: line, column: 1, message: "namespace pid: a traced job (expect fork, expect daemon) cannot be followed into a new pid namespace; every start of this job would fail")
+                printError(e.description)
+                return (false, .object(entry + [("ok", .bool(false)), ("error", e.json), ("job", .null)]))
+            }
             if !quiet && !json { print("File \(conf): syntax ok") }
             return (true, .object(entry + [("ok", .bool(true)), ("error", .null), ("job", job.json)]))
         } catch let error as JobParseError {
@@ -133,6 +138,19 @@ func unknownZone(_ job: JobClass, _ bytes: [UInt8]) -> (zone: String, line: Int)
         }
     }
     return nil
+}
+
+/// The line of the `namespace` stanza asking for a pid namespace in a job
+/// whose `expect fork` or `expect daemon` the daemon would have to follow
+/// into it, which it cannot (the spawn fails; docs/job-files.md, namespace).
+func tracedInPidNamespace(_ job: JobClass, _ bytes: [UInt8]) -> Int? {
+    guard job.namespaces.contains(.pid), job.expect == .fork || job.expect == .daemon else { return nil }
+    let lines = bytes.split(separator: 10, omittingEmptySubsequences: false)
+    for (i, line) in lines.enumerated() {
+        let words = String(decoding: line, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\t" })
+        if words.first == "namespace", words.dropFirst().contains("pid") { return i + 1 }
+    }
+    return 1
 }
 
 func printError(_ message: String) {

@@ -68,6 +68,8 @@ extension JobClass {
                 .object([("controller", .string($0.controller)), ("name", $0.name.json), ("key", $0.key.json), ("value", $0.value.json)])
             })),
             ("namespaces", .array(self.namespaces.map { .string($0.rawValue) })),
+            ("namespace_net", self.joinNetwork.json),
+            ("hostname", self.hostname.json),
         ])
     }
 }

@@ -127,8 +127,15 @@ public struct RareStanzas: Hashable, Sendable {
     public var apparmorSwitch: String?
     /// `cgroup`: accumulates; an entry with the same controller, name and key replaces.
     public var cgroups: [CgroupSetting] = []
-    /// `namespace`: the kinds of new namespace the job's processes get. Sorted, unique.
+    /// `namespace`: the kinds of namespace the job's processes get. Sorted, unique.
     public var namespaces: [NamespaceKind] = []
+    /// `namespace net=NAME`: the network namespace joined instead of a new
+    /// one, as written (a name under `/run/netns`, or an absolute path);
+    /// nil for a new one. Set only with `.net` in `namespaces`.
+    public var joinNetwork: String?
+    /// `namespace uts=NAME`: the hostname in the new uts namespace; nil for
+    /// the job's name. Set only with `.uts` in `namespaces`.
+    public var hostname: String?
 }
 
 /// The box `JobClass` keeps its rare stanzas in. Equality and hashing are
@@ -279,8 +286,15 @@ public struct CgroupSetting: Hashable, Sendable {
     }
 }
 
-/// `namespace KIND...`: a Daybreak stanza.
+/// `namespace KIND...`: a Daybreak stanza (`net=NAME` and `uts=NAME` are
+/// kept in `JobClass.joinNetwork` and `JobClass.hostname`).
 public enum NamespaceKind: String, CaseIterable, Hashable, Sendable, Comparable {
     case cgroup, ipc, mount, net, pid, user, uts
     public static func < (a: NamespaceKind, b: NamespaceKind) -> Bool { a.rawValue < b.rawValue }
+
+    /// Where `namespace net=NAME` points: NAME itself when it is a path,
+    /// otherwise `/run/netns/NAME` (where `ip netns add NAME` puts it).
+    public static func networkPath(_ name: String) -> String {
+        name.hasPrefix("/") ? name : "/run/netns/" + name
+    }
 }

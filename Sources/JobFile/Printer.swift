@@ -68,7 +68,15 @@ extension JobClass {
             }
             line("cgroup " + words.map(quoteIfNeeded).joined(separator: " "))
         }
-        if !self.namespaces.isEmpty { line("namespace " + self.namespaces.map(\.rawValue).joined(separator: " ")) }
+        if !self.namespaces.isEmpty {
+            line("namespace " + self.namespaces.map { kind in
+                switch kind {
+                case .net: return self.joinNetwork.map { "net=\($0)" } ?? "net"
+                case .uts: return self.hostname.map { "uts=\($0)" } ?? "uts"
+                default: return kind.rawValue
+                }
+            }.joined(separator: " "))
+        }
 
         for kind in ProcessKind.allCases {
             guard let p = process(kind) else { continue }

@@ -30,6 +30,18 @@ public struct SpawnError: Error, CustomStringConvertible, Sendable, Equatable {
         case setgid
         case setuid
         case ptrace
+        /// A new namespace (unshare(2)); the subject names the kind.
+        case unshare
+        /// Joining a network namespace (setns(2)).
+        case setns
+        /// Bringing lo up in a new network namespace.
+        case loopback = "bringing lo up"
+        /// Writing a user namespace's maps.
+        case idmap = "user namespace map"
+        case hostname = "sethostname"
+        case mount
+        /// Forking the init of a new pid namespace, or the process under it.
+        case pidInit = "pid namespace init"
         case exec
         /// The child's report was cut short.
         case report
@@ -135,7 +147,25 @@ public enum Spawner {
             c.has_uid = 1
             c.uid = uid
         }
-        c.clone_flags = request.namespaces.rawValue
+        if request.traceMe && request.namespaces.contains(.pid) {
+            throw SpawnError(step: .unshare, subject: "pid namespace",
+                             reason: "a traced job (expect fork, expect daemon) cannot be followed into a new pid namespace")
+        }
+        var namespaces = request.namespaces
+        if request.joinNetwork != nil { namespaces.remove(.net) }
+        if namespaces.contains(.pid) { namespaces.insert(.mount) }
+        c.ns_flags = namespaces.rawValue
+        if let path = request.joinNetwork { c.ns_net_path = UnsafePointer(arena.string(path)) }
+        if namespaces.contains(.uts), let name = request.hostname {
+            c.ns_hostname = UnsafePointer(arena.string(String(decoding: name.utf8.prefix(64), as: UTF8.self)))
+        }
+        if namespaces.contains(.user) {
+            // Root inside is the user the process runs as: its `setuid`
+            // user, or the daemon's own.
+            c.ns_uid_map = UnsafePointer(arena.string("0 \(credentials.uid ?? geteuid()) 1\n"))
+            c.ns_gid_map = UnsafePointer(arena.string("0 \(credentials.gid ?? getegid()) 1\n"))
+        }
+        c.ns_mirror_stop = request.mirrorStop ? 1 : 0
         c.trace_me = request.traceMe ? 1 : 0
 
         var failure = cspawn_failure()
@@ -160,10 +190,22 @@ public enum Spawner {
         let index = Int(failure.arg)
         switch failure.step {
         case CSPAWN_STEP_PIPE: return SpawnError(step: .pipe, errno: errno)
-        case CSPAWN_STEP_FORK:
-            let names = request.namespaces.names
-            let subject = names.isEmpty ? "" : "with new \(names.joined(separator: ", ")) namespace" + (names.count > 1 ? "s" : "")
-            return SpawnError(step: .fork, subject: subject, errno: errno)
+        case CSPAWN_STEP_FORK: return SpawnError(step: .fork, errno: errno)
+        case CSPAWN_STEP_UNSHARE:
+            let kind = SpawnRequest.Namespaces(rawValue: failure.arg).names.first ?? "?"
+            return SpawnError(step: .unshare, subject: "\(kind) namespace", errno: errno)
+        case CSPAWN_STEP_SETNS:
+            return SpawnError(step: .setns, subject: "net namespace \(request.joinNetwork ?? "")", errno: errno)
+        case CSPAWN_STEP_LOOPBACK: return SpawnError(step: .loopback, subject: "in the new net namespace", errno: errno)
+        case CSPAWN_STEP_IDMAP:
+            let file = ["/proc/self/setgroups", "/proc/self/uid_map", "/proc/self/gid_map"]
+            return SpawnError(step: .idmap, subject: file.indices.contains(index) ? file[index] : "", errno: errno)
+        case CSPAWN_STEP_HOSTNAME:
+            return SpawnError(step: .hostname, subject: "'\(request.hostname ?? "")' in the new uts namespace", errno: errno)
+        case CSPAWN_STEP_MOUNT:
+            let subject = index == 1 ? "/proc for the new pid namespace" : "/ private in the new mount namespace"
+            return SpawnError(step: .mount, subject: subject, errno: errno)
+        case CSPAWN_STEP_PIDINIT: return SpawnError(step: .pidInit, errno: errno)
         case CSPAWN_STEP_SIGNALS: return SpawnError(step: .signals, errno: errno)
         case CSPAWN_STEP_SETSID: return SpawnError(step: .setsid, errno: errno)
         case CSPAWN_STEP_FDS:

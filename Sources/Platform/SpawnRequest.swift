@@ -49,9 +49,21 @@ public struct SpawnRequest: Sendable, Equatable {
     public var user: String?
     /// `setgid`: a group name, looked up before the fork.
     public var group: String?
-    /// New namespaces for the process (given to clone(2), so with `.pid`
-    /// the process itself is pid 1 of the new namespace).
+    /// New namespaces for the process (the `namespace` stanza), each made
+    /// usable: `.net` with lo up, `.mount` private, `.uts` with `hostname`,
+    /// `.user` mapping root to the process's user. `.pid` implies `.mount`:
+    /// the returned pid is then a relay outside the namespace that ends as
+    /// the process does; the process runs under an init that reaps orphans
+    /// (see `Sources/CSpawn/cspawn.c`, "The pid namespace").
     public var namespaces: Namespaces = []
+    /// A network namespace to join instead of a new one (`namespace
+    /// net=NAME`): a path such as `/run/netns/NAME`.
+    public var joinNetwork: String?
+    /// With `.uts`: the hostname (at most 64 bytes).
+    public var hostname: String?
+    /// With `.pid`: the returned (relay) process stops with SIGSTOP when the
+    /// process first stops itself so (`expect stop`).
+    public var mirrorStop: Bool = false
     /// Stop at exec for the daemon to trace (`expect fork`, `expect daemon`).
     public var traceMe: Bool = false
     /// Set `LISTEN_PID` to the process's own pid, in the child after the

@@ -50,7 +50,16 @@ func platformRequest(for spawn: EngineSpawnRequest, userMode: Bool, logSlave: In
         }
     }
     request.namespaces = namespaces
+    request.joinNetwork = job.joinNetwork.map(NamespaceKind.networkPath)
+    // `namespace uts`: the hostname is the job's name unless given.
+    request.hostname = job.hostname ?? job.name.replacingSlashes
+    request.mirrorStop = job.expect == .stop && spawn.process == .main
     return request
+}
+
+extension String {
+    /// A job name as a hostname: `/` (a job in a subdirectory) becomes `-`.
+    var replacingSlashes: String { String(map { $0 == "/" ? "-" : $0 }) }
 }
 
 extension LimitValue {

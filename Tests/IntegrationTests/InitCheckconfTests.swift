@@ -28,6 +28,16 @@ import Testing
         #expect(r.stderr == "init-checkconf: \(dir.path("bad.conf")):3:13: expected a signal name or number after 'kill signal', got 'SIGFOO'\n")
     }
 
+    @Test func tracedJobInAPidNamespaceIsRejectedWithTheNamespaceLine() throws {
+        let dir = try TempDir()
+        try dir.write("traced.conf", "expect daemon\nnamespace net\nnamespace pid mount\nexec /bin/true\n")
+        let r = try run("init-checkconf", [dir.path("traced.conf")])
+        #expect(r.status == 1)
+        #expect(r.stderr == "init-checkconf: \(dir.path("traced.conf")):3:1: namespace pid: a traced job (expect fork, expect daemon) cannot be followed into a new pid namespace; every start of this job would fail\n")
+        try dir.write("stop.conf", "expect stop\nnamespace pid\nexec /bin/true\n")
+        #expect(try run("init-checkconf", [dir.path("stop.conf")]).status == 0)
+    }
+
     @Test func oneBadFileFailsTheRunButTheOthersAreStillChecked() throws {
         let dir = try TempDir()
         try dir.write("a.conf", "task\n")

@@ -247,6 +247,23 @@ func descriptorCount(_ pid: Int32) -> Int {
         #expect(g["pid"] == f["pid"])
     }
 
+    /// In a new pid namespace the server sees itself as pid 2 (under the
+    /// namespace's init): LISTEN_PID must be that, the pid it sees, or a
+    /// daemon written for systemd ignores its sockets.
+    @Test(.enabled(if: getuid() == 0, "needs root for a pid namespace"))
+    func listenPidIsTheServersOwnPidInsideAPidNamespace() throws {
+        let d = try daemon([:])
+        defer { d.stop() }
+        let path = d.dir.path("run/ns.sock")
+        try d.job("ns", "namespace pid\nstart on socket PROTO=unix SOCKET_PATH=\(path)\nexec \(SocketBridgeTests.server) systemd\n")
+        #expect(waitListening(d, "unix \(path)"), "\(bridgeLog(d))")
+        let f = fields(ask(.unix(path)))
+        #expect(f["mode"] == "systemd", "\(f)\n\(bridgeLog(d))\n\(d.daemonLog)")
+        #expect(f["pid"] == "2", "\(f)")
+        #expect(f["listen_pid"] == f["pid"], "\(f)")
+        #expect(f["listen_fds"] == "1")
+    }
+
     @Test func aServerThatReadsOnlyUpstartFdsIsServedToo() throws {
         let d = try daemon([:])
         defer { d.stop() }

@@ -349,4 +349,45 @@ import Testing
         expectError("namespace net time\n", 1, 15, "expected a namespace kind (cgroup, ipc, mount, net, pid, user, uts) after 'namespace', got 'time'")
         expectError("namespace\n", 1, 10, "expected one or more namespace kinds (cgroup, ipc, mount, net, pid, user, uts) after 'namespace'")
     }
+
+    @Test func namespaceNetWithANameJoinsThatNamespace() throws {
+        let job = try parse("namespace net=blue pid\n")
+        #expect(job.namespaces == [.net, .pid])
+        #expect(job.joinNetwork == "blue")
+        #expect(NamespaceKind.networkPath("blue") == "/run/netns/blue")
+        #expect(try parse("namespace net=/proc/1/ns/net\n").joinNetwork == "/proc/1/ns/net")
+        #expect(NamespaceKind.networkPath("/proc/1/ns/net") == "/proc/1/ns/net")
+        // A later plain `net` asks for a new one again; a later name replaces.
+        #expect(try parse("namespace net=blue\nnamespace net\n").joinNetwork == nil)
+        #expect(try parse("namespace net=blue\nnamespace net=red\n").joinNetwork == "red")
+        #expect(try parse("namespace net\n").joinNetwork == nil)
+    }
+
+    @Test func namespaceUtsTakesAHostname() throws {
+        let job = try parse("namespace uts=box-1.example\n")
+        #expect(job.namespaces == [.uts])
+        #expect(job.hostname == "box-1.example")
+        #expect(try parse("namespace uts\n").hostname == nil)
+        #expect(try parse("namespace uts=" + String(repeating: "a", count: 64) + "\n").hostname?.count == 64)
+    }
+
+    @Test func namespaceValuesAreCheckedWithFileAndLine() {
+        expectError("namespace pid=x\n", 1, 11, "'namespace pid' takes no value (only net=NAME and uts=NAME do), got 'pid=x'")
+        expectError("namespace mount\nnamespace net=\n", 2, 11, "expected a network namespace name (as 'ip netns add NAME' makes) or an absolute path after 'net=', got ''")
+        expectError("namespace net=a/b\n", 1, 11, "expected a network namespace name (as 'ip netns add NAME' makes) or an absolute path after 'net=', got 'a/b'")
+        expectError("namespace net=..\n", 1, 11, "expected a network namespace name (as 'ip netns add NAME' makes) or an absolute path after 'net=', got '..'")
+        expectError("namespace uts=\n", 1, 11, "expected a hostname (1 to 64 letters, digits, '-', '.' or '_') after 'uts=', got ''")
+        expectError("namespace uts=a:b\n", 1, 11, "expected a hostname (1 to 64 letters, digits, '-', '.' or '_') after 'uts=', got 'a:b'")
+        let long = String(repeating: "a", count: 65)
+        expectError("namespace uts=\(long)\n", 1, 11, "expected a hostname (1 to 64 letters, digits, '-', '.' or '_') after 'uts=', got '\(long)'")
+        expectError("namespace network=x\n", 1, 11, "expected a namespace kind (cgroup, ipc, mount, net, pid, user, uts) after 'namespace', got 'network=x'")
+    }
+
+    @Test func namespaceValuesArePrintedAndReadBack() throws {
+        let job = try parse("namespace net=blue uts=box user\n")
+        let again = try parse(job.jobFileText)
+        #expect(again.namespaces == [.net, .user, .uts])
+        #expect(again.joinNetwork == "blue")
+        #expect(again.hostname == "box")
+    }
 }

@@ -336,12 +336,39 @@ func setuidRunsAsNobodyWithItsGroups() throws {
 }
 
 @Test(.enabled(if: isRoot, "needs root for new namespaces"))
-func pidNamespaceMakesTheProcessPidOne() throws {
-    var request = shell("echo $$; hostname daybreak-test && hostname")
+func pidNamespaceRunsTheProcessAsPidTwoUnderAnInit() throws {
+    var request = shell("echo $$; hostname; ls /proc")
     request.namespaces = [.pid, .uts]
+    request.hostname = "daybreak-test"
     let (status, output) = try run(request)
     #expect(status == .exited(0))
-    #expect(output == "1\ndaybreak-test\n")
+    // The init is 1, the shell 2, then ls: all a /proc of the namespace's own shows.
+    let lines = output.split(separator: "\n")
+    #expect(lines.prefix(2) == ["2", "daybreak-test"])
+    let pids = lines.dropFirst(2).filter { Int($0) != nil }
+    #expect(pids.count == 3 && pids.prefix(2) == ["1", "2"], "\(output)")
+}
+
+@Test(.enabled(if: isRoot, "needs root for new namespaces"))
+func pidNamespaceRelayEndsAsTheProcessDid() throws {
+    var request = shell("kill -USR1 $$")
+    request.namespaces = [.pid]
+    #expect(try run(request).0 == .signaled(SIGUSR1, coreDumped: false))
+    request = shell("exit 7")
+    request.namespaces = [.pid]
+    #expect(try run(request).0 == .exited(7))
+}
+
+@Test(.enabled(if: isRoot, "needs root for new namespaces"))
+func eachNamespaceKindIsNamedWhenRefused() throws {
+    var request = SpawnRequest(arguments: ["/bin/true"])
+    request.joinNetwork = "/nonexistent/netns"
+    do {
+        Child(try Spawner.spawn(request)).finish()
+        Issue.record("spawned into a missing network namespace")
+    } catch {
+        #expect(error.description == "setns net namespace /nonexistent/netns: No such file or directory")
+    }
 }
 
 @Test(.enabled(if: isRoot && access("/sys/fs/cgroup/pids/cgroup.procs", W_OK) == 0,

@@ -4,6 +4,8 @@
 // initctl as they ship: built with --static-swift-stdlib, the daemon a
 // fully static executable, see Package.swift).
 // Benchmarks/run daemon builds them and runs this.
+// DaemonBench --namespaces [ROUNDS]: the `namespace` stanza's spawn cost
+// only (Benchmarks/run namespaces; see namespaceTable).
 //
 // Every figure is printed beside its floor from the same run:
 // - spawn: fork, exec and reap of /bin/true through the daemon's own spawner;
@@ -97,6 +99,86 @@ func timed(_ body: () -> Void) -> UInt64 {
     let start = BenchSupport.monotonicNanoseconds()
     body()
     return BenchSupport.monotonicNanoseconds() - start
+}
+
+/// `DaemonBench --namespaces`: what each kind of the `namespace` stanza
+/// adds to a spawn (fork, namespace set-up, exec and reap of /bin/true
+/// through the daemon's spawner), against a plain spawn in the same rounds,
+/// the kinds interleaved. Median and 90th percentile over ROUNDS (default
+/// 300) per kind. Root: every kind; otherwise the ones an unprivileged
+/// user can have (with `user`), the others left out with the reason.
+func namespaceTable(rounds: Int) {
+    typealias NS = Platform.SpawnRequest.Namespaces
+    let root = geteuid() == 0
+    var kinds: [(String, NS, String?)] = [("plain", [], nil)]
+    if root {
+        kinds += [("cgroup", .cgroup, nil), ("ipc", .ipc, nil), ("uts", .uts, nil), ("mount", .mount, nil),
+                  ("user", .user, nil), ("net", .net, nil), ("pid (with mount)", .pid, nil)]
+    } else {
+        kinds += [("user", .user, nil)]
+        print("not root: only kinds with user measured")
+    }
+    kinds += [("user net mount uts", [.user, .net, .mount, .uts], nil)]
+    if root { kinds += [("all seven", [.cgroup, .ipc, .mount, .net, .pid, .user, .uts], nil)] }
+    let ipPaths: [String] = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
+    let ipPath = ipPaths.first(where: { (path: String) -> Bool in access(path, X_OK) == 0 })
+    let netns = "daybreak-bench-\(getpid())"
+    var madeNetns = false
+    if root, let ip = ipPath {
+        let add = try! Foundation.Process.run(URL(fileURLWithPath: ip), arguments: ["netns", "add", netns])
+        add.waitUntilExit()
+        madeNetns = add.terminationStatus == 0
+        if madeNetns { kinds.append(("net=NAME (setns)", .net, "/run/netns/" + netns)) }
+    } else if root {
+        print("net=NAME left out: no ip(8) (iproute2) to make a named namespace")
+    }
+    defer {
+        if madeNetns, let ip = ipPath {
+            try? Foundation.Process.run(URL(fileURLWithPath: ip), arguments: ["netns", "delete", netns]).waitUntilExit()
+        }
+    }
+    /// (until the exec: what a start waits for, until the reap: with the
+    /// namespaces' teardown).
+    func spawn(_ ns: NS, _ join: String?) -> (UInt64, UInt64) {
+        var request = Platform.SpawnRequest(arguments: ["/bin/true"])
+        request.namespaces = ns
+        request.joinNetwork = join
+        request.hostname = "bench"
+        let start = BenchSupport.monotonicNanoseconds()
+        let pid = try! Spawner.spawn(request)
+        let execd = BenchSupport.monotonicNanoseconds()
+        _ = try! Reaper.waitForExit(pid)
+        return (execd - start, BenchSupport.monotonicNanoseconds() - start)
+    }
+    for (_, ns, join) in kinds { for _ in 0..<10 { _ = spawn(ns, join) } }
+    var toExec = Array(repeating: [UInt64](), count: kinds.count)
+    var toReap = toExec
+    for round in 0..<rounds {
+        // Each round starts at another kind, so that no kind always follows the same one.
+        for k in 0..<kinds.count {
+            let i = (k + round) % kinds.count
+            let (e, r) = spawn(kinds[i].1, kinds[i].2)
+            toExec[i].append(e)
+            toReap[i].append(r)
+        }
+    }
+    func pct(_ v: [UInt64], _ p: Double) -> Double { let s = v.sorted(); return ms(s[min(s.count - 1, Int(Double(s.count) * p))]) }
+    let execFloor = pct(toExec[0], 0.5), reapFloor = pct(toReap[0], 0.5)
+    print("Namespace cost: /bin/true through the daemon's spawner, \(rounds) rounds, kinds interleaved; medians in ms")
+    print("  to exec: until Spawner.spawn returns (what a start waits for)")
+    print("  to reap: until its exit is reaped (with the namespaces' teardown)")
+    print("kind".padding(toLength: 22, withPad: " ", startingAt: 0) + "  to exec   ratio   added   to reap   ratio   added")
+    for (i, (name, _, _)) in kinds.enumerated() {
+        let e = pct(toExec[i], 0.5), r = pct(toReap[i], 0.5)
+        let cells = [String(format: "%8.3f", e), String(format: "%7.2f", e / execFloor), String(format: "%7.3f", e - execFloor),
+                     String(format: "%9.3f", r), String(format: "%7.2f", r / reapFloor), String(format: "%7.3f", r - reapFloor)]
+        print(name.padding(toLength: 22, withPad: " ", startingAt: 0) + " " + cells.joined(separator: " "))
+    }
+}
+
+if CommandLine.arguments.count > 1, CommandLine.arguments[1] == "--namespaces" {
+    namespaceTable(rounds: CommandLine.arguments.count > 2 ? Int(CommandLine.arguments[2]) ?? 300 : 300)
+    exit(0)
 }
 
 print("Daemon benchmark: release daybreak (a static executable), user mode, console none")

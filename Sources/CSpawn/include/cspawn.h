@@ -43,6 +43,13 @@
 #define CSPAWN_STEP_PTRACE    16
 #define CSPAWN_STEP_EXEC      17 /* arg: index in paths of the candidate that failed */
 #define CSPAWN_STEP_PROTOCOL  18 /* parent: a short report on the pipe */
+#define CSPAWN_STEP_UNSHARE   19 /* unshare(2) of one kind; arg: its CLONE_NEW* flag */
+#define CSPAWN_STEP_SETNS     20 /* joining ns_net_path with setns(2); arg: CLONE_NEWNET */
+#define CSPAWN_STEP_LOOPBACK  21 /* bringing lo up in the new network namespace */
+#define CSPAWN_STEP_IDMAP     22 /* user namespace maps; arg: 0 setgroups, 1 uid_map, 2 gid_map */
+#define CSPAWN_STEP_HOSTNAME  23 /* sethostname(2) in the new uts namespace */
+#define CSPAWN_STEP_MOUNT     24 /* arg: 0 making / private, 1 mounting /proc */
+#define CSPAWN_STEP_PIDINIT   25 /* forking the pid namespace's init or the job under it */
 
 /* One `limit`: setrlimit(2)'s resource number and values (RLIM_INFINITY for unlimited). */
 struct cspawn_limit {
@@ -94,7 +101,20 @@ struct cspawn_request {
 	char *listen_pid;             /* the value part of an envp entry "LISTEN_PID=...", at least
 	                               * 21 bytes: the child writes its own pid there (systemd's
 	                               * socket activation wants the receiving process's pid) */
-	int clone_flags;              /* CLONE_NEW* namespaces, given to clone(2) */
+	/* Namespaces (the `namespace` stanza), set up in this order:
+	 * join ns_net_path; with CLONE_NEWUSER in ns_flags, the credentials
+	 * above, then the new user namespace mapping root to them (uid_map,
+	 * gid_map, setgroups "deny"); each other new kind, one unshare(2) at a
+	 * time so a refusal names it (cgroup, ipc, uts, net, mount, pid); then
+	 * chroot and chdir. With CLONE_NEWPID the child stays outside as a
+	 * relay and forks the namespace's init, which forks the job: see
+	 * cspawn.c, "The pid namespace". */
+	int ns_flags;                 /* CLONE_NEW* kinds to create */
+	const char *ns_net_path;      /* a network namespace to join (/run/netns/NAME), or NULL */
+	const char *ns_hostname;      /* with CLONE_NEWUTS: the hostname */
+	const char *ns_uid_map;       /* with CLONE_NEWUSER: "0 UID 1\n" */
+	const char *ns_gid_map;       /* with CLONE_NEWUSER: "0 GID 1\n" */
+	int ns_mirror_stop;           /* with CLONE_NEWPID: the relay stops when the job stops itself (`expect stop`) */
 	int trace_me;                 /* PTRACE_TRACEME before exec */
 };
 

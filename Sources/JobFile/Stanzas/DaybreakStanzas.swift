@@ -47,16 +47,56 @@ extension Parser {
         }
     }
 
-    /// `namespace KIND...`: net, pid, mount, uts, ipc, user, cgroup. May repeat; accumulates.
+    /// `namespace KIND...`: cgroup, ipc, mount, net, pid, user, uts. May
+    /// repeat; accumulates. Two kinds take a value: `net=NAME` joins the
+    /// network namespace NAME (`ip netns add NAME`, or an absolute path to
+    /// a namespace file) instead of a new one, `uts=NAME` sets the new uts
+    /// namespace's hostname (the job's name otherwise). A later `net` or
+    /// `uts` replaces an earlier one's value.
     mutating func stanzaNamespace() throws(JobParseError) {
         let names = NamespaceKind.allCases.map(\.rawValue).joined(separator: ", ")
         var kinds = Set(job.namespaces)
         for tok in try arguments(after: "namespace", expecting: "one or more namespace kinds (\(names))") {
-            guard let kind = NamespaceKind(rawValue: tok.text) else {
+            let parts = tok.text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let kind = NamespaceKind(rawValue: String(parts[0])) else {
                 throw lexer.error("expected a namespace kind (\(names)) after 'namespace', got '\(tok.text)'", at: tokenMark(tok))
             }
             kinds.insert(kind)
+            let value = parts.count > 1 ? String(parts[1]) : nil
+            switch kind {
+            case .net:
+                if let value { try checkNetworkName(value, tok) }
+                job.joinNetwork = value
+            case .uts:
+                if let value { try checkHostname(value, tok) }
+                job.hostname = value
+            default:
+                if value != nil {
+                    throw lexer.error("'namespace \(kind.rawValue)' takes no value (only net=NAME and uts=NAME do), got '\(tok.text)'", at: tokenMark(tok))
+                }
+            }
         }
         job.namespaces = kinds.sorted()
+    }
+
+    /// NAME in `net=NAME`: a name as `ip netns` makes them, or an absolute path.
+    private func checkNetworkName(_ value: String, _ tok: Lexer.Token) throws(JobParseError) {
+        let allowed = value.utf8.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b == 0x2d || b == 0x2e || b == 0x5f || b == 0x2f
+        }
+        let bad = value.isEmpty || !allowed || (value.contains("/") && !value.hasPrefix("/")) || value == "." || value == ".."
+        if bad {
+            throw lexer.error("expected a network namespace name (as 'ip netns add NAME' makes) or an absolute path after 'net=', got '\(value)'", at: tokenMark(tok))
+        }
+    }
+
+    /// NAME in `uts=NAME`: a hostname, 1 to 64 letters, digits, '-', '.' or '_'.
+    private func checkHostname(_ value: String, _ tok: Lexer.Token) throws(JobParseError) {
+        let allowed = value.utf8.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b == 0x2d || b == 0x2e || b == 0x5f
+        }
+        if value.isEmpty || value.utf8.count > 64 || !allowed {
+            throw lexer.error("expected a hostname (1 to 64 letters, digits, '-', '.' or '_') after 'uts=', got '\(value)'", at: tokenMark(tok))
+        }
     }
 }
