@@ -261,6 +261,25 @@ public struct CgroupUsage: Sendable, Equatable {
     }
 }
 
+/// One remembered moment of an instance: when (wall clock, milliseconds
+/// since the epoch) and what (`stopped (failed: main status 3)`).
+public struct HistoryEntry: Sendable, Equatable {
+    public var at: Int64
+    public var what: String
+
+    public init(at: Int64, what: String) {
+        self.at = at
+        self.what = what
+    }
+
+    public var json: JSONValue { .object([("at_ms", .number(Int(at))), ("what", .string(what))]) }
+
+    public init?(json: JSONValue) {
+        guard let at = json["at_ms"]?.int, let what = json["what"]?.string else { return nil }
+        self.init(at: Int64(at), what: what)
+    }
+}
+
 /// One job instance's status (or a job class with no instance: stop/waiting).
 public struct InstanceStatus: Sendable, Equatable {
     public var job: String
@@ -276,6 +295,15 @@ public struct InstanceStatus: Sendable, Equatable {
     public var whileReason: String?
     /// For a job with a `cgroup` stanza: its groups and what they use now.
     public var cgroup: CgroupUsage?
+    /// For an instance waiting out its `respawn delay`: milliseconds until
+    /// it is respawned, and the delay it waits.
+    public var respawnIn: Int?
+    public var respawnDelay: Int?
+    /// Post-mortem: the instance's last failure, its last transitions
+    /// (oldest first, at most ten) and the last lines of its output.
+    public var lastFailure: HistoryEntry?
+    public var history: [HistoryEntry] = []
+    public var output: [String] = []
 
     public init(job: String, instance: String = "", goal: String, state: String, processes: [ProcessStatus] = [], statusText: String? = nil,
                 whileReason: String? = nil, cgroup: CgroupUsage? = nil) {
@@ -295,7 +323,35 @@ public struct InstanceStatus: Sendable, Equatable {
             ("processes", .array(processes.map { .object([("kind", .string($0.kind)), ("pid", .number(Int($0.pid)))]) })),
             ("status", statusText.map(JSONValue.string) ?? .null),
         ] + (whileReason.map { [("while", JSONValue.string($0))] } ?? [])
-          + (cgroup.map { [("cgroup", $0.json)] } ?? []))
+          + (cgroup.map { [("cgroup", $0.json)] } ?? [])
+          + (respawnIn.map { [("respawn_in_ms", JSONValue.number($0))] } ?? [])
+          + (respawnDelay.map { [("respawn_delay_ms", JSONValue.number($0))] } ?? [])
+          + (lastFailure.map { [("last_failure", $0.json)] } ?? [])
+          + (history.isEmpty ? [] : [("history", JSONValue.array(history.map(\.json)))])
+          + (output.isEmpty ? [] : [("output", JSONValue.array(output.map(JSONValue.string)))]))
+    }
+
+    /// The post-mortem lines `initctl status` prints under a job that
+    /// failed: when, what, and the last lines of its output.
+    public var failureLines: [String] {
+        guard let f = lastFailure else { return [] }
+        return ["\tlast failure \(Timestamp.utc(milliseconds: f.at)) UTC: \(f.what)"] + output.map { "\t| " + $0 }
+    }
+
+    /// `initctl status --history`: the last transitions, oldest first.
+    public var historyLines: [String] {
+        history.map { "\t\(Timestamp.utc(milliseconds: $0.at)) \($0.what)" }
+    }
+
+    /// `\trespawning in 1.2 s (delay 2 s)`, for an instance waiting out its
+    /// `respawn delay`.
+    public var respawnLine: String? {
+        guard let ms = respawnIn else { return nil }
+        func secs(_ ms: Int) -> String {
+            let tenths = (max(ms, 0) + 50) / 100
+            return tenths % 10 == 0 ? "\(tenths / 10)" : "\(tenths / 10).\(tenths % 10)"
+        }
+        return "\trespawning in \(secs(ms)) s" + (respawnDelay.map { " (delay \(secs($0)) s)" } ?? "")
     }
 
     public init?(json: JSONValue) {
@@ -308,5 +364,10 @@ public struct InstanceStatus: Sendable, Equatable {
         self.init(job: job, instance: json["instance"]?.string ?? "", goal: goal, state: state,
                   processes: processes, statusText: json["status"]?.string, whileReason: json["while"]?.string,
                   cgroup: json["cgroup"].flatMap(CgroupUsage.init(json:)))
+        lastFailure = json["last_failure"].flatMap(HistoryEntry.init(json:))
+        history = json["history"]?.array?.compactMap(HistoryEntry.init(json:)) ?? []
+        output = json["output"]?.strings ?? []
+        respawnIn = json["respawn_in_ms"]?.int
+        respawnDelay = json["respawn_delay_ms"]?.int
     }
 }

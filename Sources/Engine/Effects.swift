@@ -37,6 +37,11 @@ public struct SpawnRequest: Hashable, Sendable {
     /// `KEY=VALUE`, in order: the complete environment of the process.
     public var environment: [String]
     public var jobClass: JobClass
+    /// For a job with `env-file`: the names its files must not replace,
+    /// because the start's events or request, the stop, or the engine
+    /// (`UPSTART_JOB`, `UPSTART_INSTANCE`) set them. The files come after
+    /// `env` and before these.
+    public var fixedNames: [String] = []
 
     public init(id: SpawnID, job: String, instance: String, process: ProcessKind,
                 spec: ProcessSpec, environment: [String], jobClass: JobClass) {
@@ -81,6 +86,10 @@ public struct InstanceStatus: Hashable, Sendable, Codable {
     public var state: JobState
     /// Live processes, in the order main, pre-start, post-start, pre-stop, post-stop.
     public var processes: [ProcessEntry]
+    /// `respawn delay`: when the instance waiting to be respawned will be
+    /// (nil when it is not waiting), and the delay it waits.
+    public var respawnAt: EngineTime?
+    public var respawnDelayMilliseconds: Int?
 
     public init(job: String, instance: String, goal: Goal, state: JobState, processes: [ProcessEntry]) {
         self.job = job

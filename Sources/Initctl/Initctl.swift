@@ -37,6 +37,7 @@ extension Verb {
                 if let text = status.statusText { FileSystem.writeStandardOutput("\tstatus: \(text)\n") }
                 if let why = status.whileReason { FileSystem.writeStandardOutput("\twhile condition false: \(why)\n") }
                 for line in status.cgroup?.lines ?? [] { FileSystem.writeStandardOutput(line + "\n") }
+                if let line = status.respawnLine { FileSystem.writeStandardOutput(line + "\n") }
             }
             // A timer job: when the time bridge runs it next (docs/time-bridge.md).
             if let job = params.job {

@@ -459,8 +459,13 @@ func permissionMessage(_ method: Control.Method, job: String?) -> String {
 }
 
 func controlStatus(_ s: EngineInstanceStatus) -> Control.InstanceStatus {
-    Control.InstanceStatus(job: s.job, instance: s.instance, goal: s.goal.rawValue, state: s.state.rawValue,
-                           processes: s.processes.map { ProcessStatus(kind: $0.process.rawValue, pid: $0.pid) })
+    var c = Control.InstanceStatus(job: s.job, instance: s.instance, goal: s.goal.rawValue, state: s.state.rawValue,
+                                   processes: s.processes.map { ProcessStatus(kind: $0.process.rawValue, pid: $0.pid) })
+    if let at = s.respawnAt {
+        c.respawnIn = Int((at.nanoseconds - monotonicNanoseconds()) / 1_000_000)
+        c.respawnDelay = s.respawnDelayMilliseconds
+    }
+    return c
 }
 
 func errorCode(for message: String) -> ErrorCode {
