@@ -15,6 +15,9 @@ public enum Method: String, CaseIterable, Sendable {
     case listEnv = "list-env", getEnv = "get-env", setEnv = "set-env", unsetEnv = "unset-env", resetEnv = "reset-env"
     case usage, subscribe
     case notifyDiskWriteable = "notify-disk-writeable"
+    /// `initctl log JOB [-n N] [-f]` and `initctl reopen-logs`.
+    case log
+    case reopenLogs = "reopen-logs"
 
     /// Methods any local user may call; the rest need root or, in user
     /// mode, the session's owner.
@@ -68,6 +71,9 @@ public struct Request: Sendable, Equatable {
         public var retain: Bool = false
         public var priority: String?
         public var enumerate: Bool = false
+        /// `log`: how many of the last lines, and whether to follow.
+        public var lines: Int?
+        public var follow: Bool = false
 
         public init(job: String? = nil, instance: String? = nil, env: [String] = [], wait: Bool = true, event: String? = nil, name: String? = nil,
                     global: Bool = false, retain: Bool = false, priority: String? = nil, enumerate: Bool = false) {
@@ -96,6 +102,8 @@ public struct Request: Sendable, Equatable {
         if params.retain { p.append(("retain", .bool(true))) }
         if let pr = params.priority { p.append(("priority", .string(pr))) }
         if params.enumerate { p.append(("enumerate", .bool(true))) }
+        if let n = params.lines { p.append(("lines", .number(n))) }
+        if params.follow { p.append(("follow", .bool(true))) }
         return .object([("v", .number(protocolVersion)), ("id", .number(id)), ("method", .string(method.rawValue)), ("params", .object(p))])
     }
 
@@ -152,8 +160,15 @@ public struct Request: Sendable, Equatable {
                 params.global = try flag("global", false).get()
                 params.retain = try flag("retain", false).get()
                 params.enumerate = try flag("enumerate", false).get()
+                params.follow = try flag("follow", false).get()
             } catch {
                 return .failure(error)
+            }
+            if let n = p["lines"], !n.isNull {
+                guard let lines = n.int, lines >= 0 else {
+                    return .failure(ControlError(id: id, code: .badRequest, message: "\"lines\" must be a whole number from 0"))
+                }
+                params.lines = lines
             }
             if let e = p["env"], !e.isNull {
                 guard let list = e.strings else {

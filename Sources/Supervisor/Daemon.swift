@@ -399,6 +399,7 @@ public final class Daemon {
             epoll.unwatch(master)
             closeDescriptor(master)
         }
+        forwardFollowedOutput()
     }
 
     // MARK: Configuration

@@ -52,6 +52,10 @@ struct JobLogs {
     private var tailClock: UInt64 = 0
     /// Files rotated so far (for tests and `initctl log`).
     private(set) var rotations = 0
+    /// `initctl log -f`: client descriptors following each file, and the
+    /// output read for followed files since `takeFollowed()`.
+    var followers: [String: Set<Int32>] = [:]
+    private var followedOutput: [(path: String, bytes: [UInt8])] = []
 
     mutating func attach(master: Int32, file: String, pid: Int32, cap: LogCap? = nil) {
         let path = directory + "/" + file
@@ -77,6 +81,7 @@ struct JobLogs {
             let n = buffer.withUnsafeMutableBytes { Platform.readDescriptor(master, $0) }
             if n > 0 {
                 write(Array(buffer[0..<n]), to: path)
+                if followers[path] != nil { followedOutput.append((path, Array(buffer[0..<n]))) }
                 continue
             }
             if n < 0 && Platform.lastErrorWouldBlock() { return true }
@@ -195,6 +200,27 @@ struct JobLogs {
         }
         if lines.last == "" { lines.removeLast() }
         return Array(lines.suffix(count))
+    }
+
+    /// Output read for followed files since the last call.
+    mutating func takeFollowed() -> [(path: String, bytes: [UInt8])] {
+        defer { followedOutput = [] }
+        return followedOutput
+    }
+
+    /// `initctl log`: the last `count` lines of a log file, from the file
+    /// when it can be read, else from what the daemon holds in memory
+    /// (output not written yet, as before the disk is writable).
+    func recentLines(of file: String, count: Int) -> (lines: [String], fromMemory: Bool) {
+        let path = directory + "/" + file
+        if let bytes = FileSystem.readTail(path, count: min(max(count, 1) * 512, 1 << 20)) {
+            var lines = JobLogs.lines(bytes, last: count + 1)
+            // The first line may be cut; drop it unless the file is that short.
+            if lines.count > count { lines.removeFirst() }
+            return (lines, false)
+        }
+        let memory = held[path] ?? tails[path] ?? []
+        return (JobLogs.lines(memory, last: count), true)
     }
 
     /// `initctl reopen-logs`: forget counted sizes (logrotate may have

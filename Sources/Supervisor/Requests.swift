@@ -368,6 +368,10 @@ extension Daemon {
             if options.userMode { table.append("UPSTART_SESSION=" + SocketPath.sessionAddress(for: options.socketPath)) }
             engine.defaultEnvironment = table
             send(replyJSON(id: request.id, result: .object([])), to: client)
+        case .log:
+            handleLog(request, from: client)
+        case .reopenLogs:
+            reopenLogs(request, from: client)
         case .notifyDiskWriteable:
             logs?.flushHeld()
             send(replyJSON(id: request.id, result: .object([("held", .number(logs?.heldBytes ?? 0))])), to: client)
