@@ -84,6 +84,7 @@ public final class Daemon {
     public init(options: DaemonOptions) throws(DaemonError) {
         self.options = options
         self.log = DaemonLog(minimum: options.debug ? .debug : (options.verbose ? .info : .message))
+        self.log.timestamps = options.logTimestamps
         do {
             _ = try SignalMask.block(SignalSet(Daemon.handledSignals))
             signals = try SignalDescriptor.open(SignalSet(Daemon.handledSignals))

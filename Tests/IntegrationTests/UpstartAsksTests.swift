@@ -169,6 +169,16 @@ import Glibc
         #expect(unknown.status == 1 && unknown.stderr == "initctl: Unknown job: nosuch\n")
         #expect(try d.initctl("reopen-logs").status == 0)
     }
+
+    @Test func logTimestampsStampTheDaemonsOwnLines() throws {
+        let d = try TestDaemon(jobs: ["bad": "pre-start exec /bin/false\nexec /bin/sleep 600\n"], arguments: ["--log-timestamps"])
+        defer { d.stop() }
+        _ = try d.initctl("start", "bad")
+        let line = try #require(d.daemonLog.split(separator: "\n").first { $0.contains("bad pre-start process") })
+        // 2026-11-30 05:40:12.123 daybreak: bad pre-start process (1234) terminated with status 1
+        let stamp = line.prefix(24)
+        #expect(stamp.count == 24 && stamp.hasPrefix("20") && stamp.hasSuffix(" ") && line.dropFirst(24).hasPrefix("daybreak: "), "\(line)")
+    }
 }
 
 private func size(_ path: String) -> Int? {
