@@ -57,6 +57,9 @@ extension Engine {
         return state.classes.keys.filter { !state.classes[$0]!.removed || kept.contains($0) }.sorted()
     }
 
+    /// The daemon's own environment (for `env KEY` without a value).
+    public var daemonEnvironment: [String] { state.configuration.daemonEnvironment }
+
     /// The global job environment table: the variables every new instance
     /// starts with (Upstart's `PATH` and `TERM`, plus `set-env` changes).
     public var defaultEnvironment: [String] {

@@ -19,7 +19,12 @@ public enum EnvFile {
     /// The `KEY=VALUE` entries of `text`, in order; a later line for the
     /// same name replaces the earlier value when they are applied.
     public static func parse(_ text: String, file: String) throws(EnvFileError) -> [String] {
-        var out: [String] = []
+        try parseLines(text, file: file).map(\.entry)
+    }
+
+    /// As `parse`, with the line each entry begins on.
+    public static func parseLines(_ text: String, file: String) throws(EnvFileError) -> [(entry: String, line: Int)] {
+        var out: [(entry: String, line: Int)] = []
         let bytes = Array(text.utf8)
         var i = 0
         var line = 1
@@ -92,7 +97,7 @@ public enum EnvFile {
             guard i == bytes.count || bytes[i] == 0x0A else {
                 throw fail("unexpected text after the value of '\(name)' (quote a value with blanks in it)", startLine)
             }
-            out.append(name + "=" + String(decoding: value, as: UTF8.self))
+            out.append((name + "=" + String(decoding: value, as: UTF8.self), startLine))
         }
         return out
     }

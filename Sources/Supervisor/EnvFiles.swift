@@ -45,3 +45,43 @@ struct EnvFileFailure: Error, CustomStringConvertible {
     var message: String
     var description: String { message }
 }
+
+/// `initctl show-config -e`: the environment a new start of the job gets
+/// before the start's own variables, one line per variable with where it
+/// came from: `(default)` (the daemon's minimal set), `(set-env)`,
+/// `(env)`, or `(env-file PATH:LINE)`; then a line for each env-file that
+/// is missing or cannot be read. Reads the files now.
+func environmentSources(_ job: JobClass, defaults: [String], daemonEnvironment: [String]) -> [String] {
+    var order: [String] = []
+    var sources: [String: (entry: String, from: String)] = [:]
+    func put(_ entry: String, _ from: String) {
+        guard let eq = entry.firstIndex(of: "=") else { return }
+        let name = String(entry[..<eq])
+        if sources[name] == nil { order.append(name) }
+        sources[name] = (entry, from)
+    }
+    let minimal = Set(EngineConfiguration.upstartDefaults)
+    for e in defaults { put(e, minimal.contains(e) ? "default" : "set-env") }
+    let daemon = Environment(daemonEnvironment)
+    for v in job.env {
+        if let value = v.value { put(v.name + "=" + value, "env") } else if let e = daemon.entry(v.name) { put(e, "env") }
+    }
+    var problems: [String] = []
+    for f in job.envFiles {
+        do {
+            let bytes = try FileSystem.readFile(f.path)
+            for (entry, line) in try EnvFile.parseLines(String(decoding: bytes, as: UTF8.self), file: f.path) {
+                put(entry, "env-file \(f.path):\(line)")
+            }
+        } catch let error as PlatformError {
+            if f.optional && error.errno == .noSuchFileOrDirectory {
+                problems.append("  env-file -\(f.path) (missing, optional)")
+            } else {
+                problems.append("  env-file \(f.path): \(error)")
+            }
+        } catch {
+            problems.append("  env-file \(error)")
+        }
+    }
+    return order.map { "  env \(sources[$0]!.entry) (\(sources[$0]!.from))" } + problems
+}

@@ -62,6 +62,13 @@ import Glibc
         let r = try d.initctl("start", "envjob", "C=from-start")
         #expect(r.status == 0, "\(r.stderr)")
         #expect(d.output("env") == "from-env|from file|from-start|only \"file\"\n")
+        // show-config -e says where each variable of a new start comes from.
+        let lines = try d.initctl("show-config", "-e", "envjob").stdout.split(separator: "\n").map(String.init)
+        #expect(lines.contains("  env A=from-env (env)"), "\(lines)")
+        #expect(lines.contains("  env B=from file (env-file \(file):2)"), "\(lines)")
+        #expect(lines.contains("  env C=from-file (env-file \(file):3)"), "\(lines)")
+        #expect(lines.contains("  env-file -\(d.dir.path("absent")) (missing, optional)"), "\(lines)")
+        #expect(lines.contains { $0.hasPrefix("  env PATH=") && $0.hasSuffix(" (default)") }, "\(lines)")
     }
 
     @Test func envFileMissingOrBadFailsTheStartNamingTheFile() throws {
