@@ -20,6 +20,7 @@ import Glibc
         #expect(eventually(timeout: 15) { times().count >= 6 })
         let t = times()
         let gaps = zip(t.dropFirst(), t).map { $0 - $1 }
+        print("respawn delay 0.2 0.8: runs \(gaps.map { String(format: "%.3f", $0) }.joined(separator: ", ")) s apart")
         // 0.2, 0.4, 0.8, 0.8, 0.8 s apart, give or take the spawn's cost (on a loaded machine).
         for (gap, want) in zip(gaps, [0.2, 0.4, 0.8, 0.8, 0.8]) {
             #expect(gap >= want - 0.02 && gap < want + 1.0, "gaps \(gaps)")
@@ -185,6 +186,35 @@ import Glibc
         // 2026-11-30 05:40:12.123 daybreak: bad pre-start process (1234) terminated with status 1
         let stamp = line.prefix(24)
         #expect(stamp.count == 24 && stamp.hasPrefix("20") && stamp.hasSuffix(" ") && line.dropFirst(24).hasPrefix("daybreak: "), "\(line)")
+    }
+
+    @Test func aFollowerThatDoesNotReadIsDroppedAndNeverStallsTheDaemon() throws {
+        let d = try TestDaemon(jobs: ["spew": "log size 1M\nlog keep 0\nexec /usr/bin/yes \(String(repeating: "spew", count: 30))\n"])
+        defer { d.stop() }
+        _ = try d.initctl("start", "spew")
+        let before = residentKiB(d.daemonPid)
+        // initctl's standard output is a pipe nobody reads: it stops reading
+        // its socket, and the daemon's outbox for it fills.
+        let p = Foundation.Process()
+        p.executableURL = binDirectory.appendingPathComponent("initctl")
+        p.arguments = ["--socket", d.socket, "log", "-f", "spew"]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        try p.run()
+        defer { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        var slowest = 0.0
+        #expect(eventually(timeout: 30) {
+            let began = Date()
+            _ = try? d.initctl("version")
+            slowest = max(slowest, Date().timeIntervalSince(began))
+            return d.daemonLog.contains("does not read its replies")
+        }, "\(d.daemonLog)")
+        let after = residentKiB(d.daemonPid)
+        print("log follower: dropped; slowest initctl version meanwhile \(String(format: "%.2f", slowest)) s; daemon RSS \(before) -> \(after) KiB")
+        #expect(slowest < 2.0)
+        if memoryBoundsApply("log follower", "\(before) -> \(after) KiB") {
+            #expect(after - before < 16 * 1024)
+        }
     }
 }
 
