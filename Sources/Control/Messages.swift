@@ -74,6 +74,9 @@ public struct Request: Sendable, Equatable {
         /// `log`: how many of the last lines, and whether to follow.
         public var lines: Int?
         public var follow: Bool = false
+        /// `status`: also each variable of the instance's environment and
+        /// where it came from (privileged callers only).
+        public var verbose: Bool = false
 
         public init(job: String? = nil, instance: String? = nil, env: [String] = [], wait: Bool = true, event: String? = nil, name: String? = nil,
                     global: Bool = false, retain: Bool = false, priority: String? = nil, enumerate: Bool = false) {
@@ -104,6 +107,7 @@ public struct Request: Sendable, Equatable {
         if params.enumerate { p.append(("enumerate", .bool(true))) }
         if let n = params.lines { p.append(("lines", .number(n))) }
         if params.follow { p.append(("follow", .bool(true))) }
+        if params.verbose { p.append(("verbose", .bool(true))) }
         return .object([("v", .number(protocolVersion)), ("id", .number(id)), ("method", .string(method.rawValue)), ("params", .object(p))])
     }
 
@@ -161,6 +165,7 @@ public struct Request: Sendable, Equatable {
                 params.retain = try flag("retain", false).get()
                 params.enumerate = try flag("enumerate", false).get()
                 params.follow = try flag("follow", false).get()
+                params.verbose = try flag("verbose", false).get()
             } catch {
                 return .failure(error)
             }
@@ -319,6 +324,8 @@ public struct InstanceStatus: Sendable, Equatable {
     public var lastFailure: HistoryEntry?
     public var history: [HistoryEntry] = []
     public var output: [String] = []
+    /// `status --verbose`: `KEY=VALUE (SOURCE)` for each variable.
+    public var environmentSources: [String] = []
 
     public init(job: String, instance: String = "", goal: String, state: String, processes: [ProcessStatus] = [], statusText: String? = nil,
                 whileReason: String? = nil, cgroup: CgroupUsage? = nil) {
@@ -343,7 +350,8 @@ public struct InstanceStatus: Sendable, Equatable {
           + (respawnDelay.map { [("respawn_delay_ms", JSONValue.number($0))] } ?? [])
           + (lastFailure.map { [("last_failure", $0.json)] } ?? [])
           + (history.isEmpty ? [] : [("history", JSONValue.array(history.map(\.json)))])
-          + (output.isEmpty ? [] : [("output", JSONValue.array(output.map(JSONValue.string)))]))
+          + (output.isEmpty ? [] : [("output", JSONValue.array(output.map(JSONValue.string)))])
+          + (environmentSources.isEmpty ? [] : [("env_sources", JSONValue.array(environmentSources.map(JSONValue.string)))]))
     }
 
     /// The post-mortem lines `initctl status` prints under a job that
@@ -382,6 +390,7 @@ public struct InstanceStatus: Sendable, Equatable {
         lastFailure = json["last_failure"].flatMap(HistoryEntry.init(json:))
         history = json["history"]?.array?.compactMap(HistoryEntry.init(json:)) ?? []
         output = json["output"]?.strings ?? []
+        environmentSources = json["env_sources"]?.strings ?? []
         respawnIn = json["respawn_in_ms"]?.int
         respawnDelay = json["respawn_delay_ms"]?.int
     }

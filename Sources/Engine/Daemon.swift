@@ -57,6 +57,11 @@ extension Engine {
         return state.classes.keys.filter { !state.classes[$0]!.removed || kept.contains($0) }.sorted()
     }
 
+    /// The environment an instance started with (nil: no such instance).
+    public func environment(job: String, instance: String) -> [String]? {
+        state.instances[InstanceKey(job: job, instance: instance)]?.environment.entries
+    }
+
     /// The daemon's own environment (for `env KEY` without a value).
     public var daemonEnvironment: [String] { state.configuration.daemonEnvironment }
 

@@ -27,10 +27,11 @@ extension Verb {
             let params = try jobTarget(inv)
             _ = try inv.globals.withClient { client throws(ControlError) in try client.call(.reload, params) }
         },
-        Verb(name: "status", summary: "show a job's goal, state and processes", usage: "status [--history] JOB [KEY=VALUE]...",
-             flags: ["--history": "history"], options: ["--state": "state"],
-             detail: "A job that failed also shows its last failure (when, which process, how it ended) and the last lines of its output; --history lists its last ten transitions.") { inv throws(CommandFailure) in
-            let params = try jobTarget(inv)
+        Verb(name: "status", summary: "show a job's goal, state and processes", usage: "status [--history] [--verbose] JOB [KEY=VALUE]...",
+             flags: ["--history": "history", "--verbose": "verbose", "-v": "verbose"], options: ["--state": "state"],
+             detail: "A job that failed also shows its last failure (when, which process, how it ended) and the last lines of its output; --history lists its last ten transitions; --verbose (root or the session owner) each variable of its environment and where it came from.") { inv throws(CommandFailure) in
+            var params = try jobTarget(inv)
+            params.verbose = inv.flags.contains("verbose")
             let result = try inv.globals.withClient { client throws(ControlError) in try client.call(.status, params) }
             for item in result["instances"]?.array ?? [] {
                 guard let status = InstanceStatus(json: item) else { continue }
@@ -40,6 +41,7 @@ extension Verb {
                 for line in status.cgroup?.lines ?? [] { FileSystem.writeStandardOutput(line + "\n") }
                 if let line = status.respawnLine { FileSystem.writeStandardOutput(line + "\n") }
                 for line in status.failureLines { FileSystem.writeStandardOutput(line + "\n") }
+                for line in status.environmentSources { FileSystem.writeStandardOutput("\tenv \(line)\n") }
                 if inv.flags.contains("history") {
                     for line in status.historyLines { FileSystem.writeStandardOutput(line + "\n") }
                 }

@@ -59,6 +59,9 @@ public final class Daemon {
     var nextNotifySocket = 0
     /// Each instance's last failure and transitions (`PostMortem.swift`).
     var postMortem = PostMortem()
+    /// `status --verbose` requests from privileged clients, answered with
+    /// each variable's source (`EnvFiles.swift`).
+    var verboseStatus: Set<RequestID> = []
     var shuttingDown = false
     /// The reading of the job directories in progress, if one is
     /// (`reloadConfiguration`), and what follows it.

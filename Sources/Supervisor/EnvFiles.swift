@@ -85,3 +85,51 @@ func environmentSources(_ job: JobClass, defaults: [String], daemonEnvironment: 
     }
     return order.map { "  env \(sources[$0]!.entry) (\(sources[$0]!.from))" } + problems
 }
+
+/// `initctl status --verbose`: each variable of a running instance, with
+/// where it came from: as `environmentSources` for what the class gives,
+/// `(start)` for what the events or `initctl start` that started it gave
+/// (and `UPSTART_EVENTS`), and `(env-file PATH:LINE)` for what its
+/// env-files give now (read again; the files may have changed since the
+/// spawn). Processes also get `UPSTART_JOB` and `UPSTART_INSTANCE`.
+func instanceEnvironmentSources(_ job: JobClass, _ environment: [String], defaults: [String], daemonEnvironment: [String]) -> [String] {
+    var plain = job
+    plain.envFiles = []
+    var base: [String: String] = [:]
+    for line in environmentSources(plain, defaults: defaults, daemonEnvironment: daemonEnvironment) {
+        // "  env KEY=VALUE (SOURCE)"
+        guard line.hasPrefix("  env "), let open = line.lastIndex(of: "(") else { continue }
+        base[String(line.dropFirst(6)[..<line.index(before: open)])] = String(line[line.index(after: open)..<line.index(before: line.endIndex)])
+    }
+    var order: [String] = []
+    var out: [String: (entry: String, from: String)] = [:]
+    var fromStart: Set<String> = []
+    for e in environment {
+        guard let eq = e.firstIndex(of: "=") else { continue }
+        let name = String(e[..<eq])
+        order.append(name)
+        if let from = base[e] {
+            out[name] = (e, from)
+        } else {
+            out[name] = (e, "start")
+            fromStart.insert(name)
+        }
+    }
+    var problems: [String] = []
+    for f in job.envFiles {
+        do {
+            let bytes = try FileSystem.readFile(f.path)
+            for (entry, line) in try EnvFile.parseLines(String(decoding: bytes, as: UTF8.self), file: f.path) {
+                let name = String(entry[..<entry.firstIndex(of: "=")!])
+                guard !fromStart.contains(name) else { continue }
+                if out[name] == nil { order.append(name) }
+                out[name] = (entry, "env-file \(f.path):\(line)")
+            }
+        } catch let error as PlatformError {
+            if !(f.optional && error.errno == .noSuchFileOrDirectory) { problems.append("env-file \(f.path): \(error)") }
+        } catch {
+            problems.append("env-file \(error)")
+        }
+    }
+    return order.map { "\(out[$0]!.entry) (\(out[$0]!.from))" } + problems
+}

@@ -289,6 +289,7 @@ extension Daemon {
             let rid = nextRequestID
             nextRequestID += 1
             pending[rid] = (client.fd, request.id, request.method)
+            if p.verbose && request.method == .status && client.privileged { verboseStatus.insert(rid) }
             client.inFlight += 1
             feed(.control(ControlRequest(id: rid, action: action, job: job, environment: env, wait: p.wait)))
         case .emit:
@@ -390,6 +391,7 @@ extension Daemon {
 
     /// Sends an engine reply to the client that asked.
     func deliver(_ id: RequestID, _ reply: Reply) {
+        let verbose = verboseStatus.remove(id) != nil
         guard let p = pending.removeValue(forKey: id), let client = server.clients[p.client] else { return }
         client.inFlight -= 1
         switch reply {
@@ -399,7 +401,14 @@ extension Daemon {
             if let s = status, s.goal == .stop, s.state == .waiting {
                 status = EngineInstanceStatus(job: s.job, instance: "", goal: .stop, state: .waiting, processes: [])
             }
-            let list = status.map { [(p.method == .status ? statusWithGroup($0) : controlStatus($0)).json] } ?? []
+            let list = status.map { s -> [JSONValue] in
+                var c = p.method == .status ? statusWithGroup(s) : controlStatus(s)
+                if verbose, let job = engine.jobClass(s.job), let env = engine.environment(job: s.job, instance: s.instance) {
+                    c.environmentSources = instanceEnvironmentSources(job, env, defaults: engine.defaultEnvironment,
+                                                                      daemonEnvironment: engine.daemonEnvironment)
+                }
+                return [c.json]
+            } ?? []
             send(replyJSON(id: p.id, result: .object([("instances", .array(list))])), to: client)
         case .text(let text):
             let usage = text.hasPrefix("Usage: ") ? String(text.dropFirst(7)) : text

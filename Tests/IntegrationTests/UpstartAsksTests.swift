@@ -70,6 +70,15 @@ import Glibc
         #expect(lines.contains("  env C=from-file (env-file \(file):3)"), "\(lines)")
         #expect(lines.contains("  env-file -\(d.dir.path("absent")) (missing, optional)"), "\(lines)")
         #expect(lines.contains { $0.hasPrefix("  env PATH=") && $0.hasSuffix(" (default)") }, "\(lines)")
+        // status --verbose: a running instance's variables and their sources.
+        try d.job("envsvc", "env A=from-env\nenv-file \(file)\nexec /bin/sleep 600\n")
+        _ = try d.initctl("reload-configuration")
+        _ = try d.initctl("start", "envsvc", "C=from-start")
+        let verbose = try d.initctl("status", "--verbose", "envsvc").stdout
+        for line in ["\tenv A=from-env (env)\n", "\tenv C=from-start (start)\n", "\tenv B=from file (env-file \(file):2)\n"] {
+            #expect(verbose.contains(line), "\(verbose)")
+        }
+        #expect(try d.initctl("status", "envsvc").stdout.split(separator: "\n").count == 1, "plain status unchanged")
     }
 
     @Test func envFileMissingOrBadFailsTheStartNamingTheFile() throws {
