@@ -129,11 +129,11 @@ import Glibc
     }
 
     @Test func aLogSizeCapKeepsFiftyMegabytesToThePromisedFilesAndTheDaemonsMemoryFlat() throws {
-        // Daemon-wide 1M x 1 kept; the job's own stanza (4M x 2 kept) wins.
+        // Daemon-wide 1M x 1 kept; the job's own stanza (10M x 2 kept) wins.
         let d = try TestDaemon(arguments: ["--log-size", "1M", "--log-keep", "1"])
         defer { d.stop() }
         let line = String(repeating: "0123456789abcdef", count: 4) + "\n"
-        try d.job("chatty", "task\nlog size 4M\nlog keep 2\nexec /bin/sh -c 'yes \(line.dropLast()) | head -c 52428800'\n")
+        try d.job("chatty", "task\nlog size 10M\nlog keep 2\nexec /bin/sh -c 'yes \(line.dropLast()) | head -c 52428800'\n")
         try d.job("small", "task\nexec /bin/sh -c 'yes \(line.dropLast()) | head -c 3145728'\n")
         _ = try d.initctl("reload-configuration")
         usleep(200_000)
@@ -150,11 +150,11 @@ import Glibc
         let files = try FileManager.default.contentsOfDirectory(atPath: d.logs.path).sorted()
         #expect(files == ["chatty.log", "chatty.log.1", "chatty.log.2", "small.log", "small.log.1"], "\(files)")
         for f in files {
-            let cap = f.hasPrefix("chatty") ? 4 << 20 : 1 << 20
+            let cap = f.hasPrefix("chatty") ? 10 << 20 : 1 << 20
             let s = size(d.logs.appendingPathComponent(f).path) ?? -1
             #expect(s > 0 && s <= cap, "\(f): \(s) bytes")
         }
-        print("log cap: 50 MiB through a 4 MiB x (2 + 1) cap in \(String(format: "%.1f", seconds)) s; daemon RSS \(before) KiB before, \(after) KiB after")
+        print("log cap: 50 MiB through a 10 MiB x (2 + 1) cap in \(String(format: "%.1f", seconds)) s; daemon RSS \(before) KiB before, \(after) KiB after")
         if memoryBoundsApply("log cap", "\(before) -> \(after) KiB") {
             #expect(after - before < 4096, "RSS grew from \(before) to \(after) KiB")
         }
