@@ -15,6 +15,9 @@ public enum Method: String, CaseIterable, Sendable {
     case listEnv = "list-env", getEnv = "get-env", setEnv = "set-env", unsetEnv = "unset-env", resetEnv = "reset-env"
     case usage, subscribe
     case notifyDiskWriteable = "notify-disk-writeable"
+    /// `initctl log JOB [-n N] [-f]` and `initctl reopen-logs`.
+    case log
+    case reopenLogs = "reopen-logs"
 
     /// Methods any local user may call; the rest need root or, in user
     /// mode, the session's owner.
@@ -72,6 +75,12 @@ public struct Request: Sendable, Equatable {
         /// one of these events, with those two stanzas alone (what a bridge
         /// needs); empty: every job, every line.
         public var events: [String] = []
+        /// `log`: how many of the last lines, and whether to follow.
+        public var lines: Int?
+        public var follow: Bool = false
+        /// `status`: also each variable of the instance's environment and
+        /// where it came from (privileged callers only).
+        public var verbose: Bool = false
 
         public init(job: String? = nil, instance: String? = nil, env: [String] = [], wait: Bool = true, event: String? = nil, name: String? = nil,
                     global: Bool = false, retain: Bool = false, priority: String? = nil, enumerate: Bool = false, events: [String] = []) {
@@ -102,6 +111,9 @@ public struct Request: Sendable, Equatable {
         if let pr = params.priority { p.append(("priority", .string(pr))) }
         if params.enumerate { p.append(("enumerate", .bool(true))) }
         if !params.events.isEmpty { p.append(("events", .array(params.events.map(JSONValue.string)))) }
+        if let n = params.lines { p.append(("lines", .number(n))) }
+        if params.follow { p.append(("follow", .bool(true))) }
+        if params.verbose { p.append(("verbose", .bool(true))) }
         return .object([("v", .number(protocolVersion)), ("id", .number(id)), ("method", .string(method.rawValue)), ("params", .object(p))])
     }
 
@@ -158,8 +170,16 @@ public struct Request: Sendable, Equatable {
                 params.global = try flag("global", false).get()
                 params.retain = try flag("retain", false).get()
                 params.enumerate = try flag("enumerate", false).get()
+                params.follow = try flag("follow", false).get()
+                params.verbose = try flag("verbose", false).get()
             } catch {
                 return .failure(error)
+            }
+            if let n = p["lines"], !n.isNull {
+                guard let lines = n.int, lines >= 0 else {
+                    return .failure(ControlError(id: id, code: .badRequest, message: "\"lines\" must be a whole number from 0"))
+                }
+                params.lines = lines
             }
             if let e = p["env"], !e.isNull {
                 guard let list = e.strings else {
@@ -273,6 +293,25 @@ public struct CgroupUsage: Sendable, Equatable {
     }
 }
 
+/// One remembered moment of an instance: when (wall clock, milliseconds
+/// since the epoch) and what (`stopped (failed: main status 3)`).
+public struct HistoryEntry: Sendable, Equatable {
+    public var at: Int64
+    public var what: String
+
+    public init(at: Int64, what: String) {
+        self.at = at
+        self.what = what
+    }
+
+    public var json: JSONValue { .object([("at_ms", .number(Int(at))), ("what", .string(what))]) }
+
+    public init?(json: JSONValue) {
+        guard let at = json["at_ms"]?.int, let what = json["what"]?.string else { return nil }
+        self.init(at: Int64(at), what: what)
+    }
+}
+
 /// One job instance's status (or a job class with no instance: stop/waiting).
 public struct InstanceStatus: Sendable, Equatable {
     public var job: String
@@ -288,6 +327,17 @@ public struct InstanceStatus: Sendable, Equatable {
     public var whileReason: String?
     /// For a job with a `cgroup` stanza: its groups and what they use now.
     public var cgroup: CgroupUsage?
+    /// For an instance waiting out its `respawn delay`: milliseconds until
+    /// it is respawned, and the delay it waits.
+    public var respawnIn: Int?
+    public var respawnDelay: Int?
+    /// Post-mortem: the instance's last failure, its last transitions
+    /// (oldest first, at most ten) and the last lines of its output.
+    public var lastFailure: HistoryEntry?
+    public var history: [HistoryEntry] = []
+    public var output: [String] = []
+    /// `status --verbose`: `KEY=VALUE (SOURCE)` for each variable.
+    public var environmentSources: [String] = []
 
     public init(job: String, instance: String = "", goal: String, state: String, processes: [ProcessStatus] = [], statusText: String? = nil,
                 whileReason: String? = nil, cgroup: CgroupUsage? = nil) {
@@ -307,7 +357,36 @@ public struct InstanceStatus: Sendable, Equatable {
             ("processes", .array(processes.map { .object([("kind", .string($0.kind)), ("pid", .number(Int($0.pid)))]) })),
             ("status", statusText.map(JSONValue.string) ?? .null),
         ] + (whileReason.map { [("while", JSONValue.string($0))] } ?? [])
-          + (cgroup.map { [("cgroup", $0.json)] } ?? []))
+          + (cgroup.map { [("cgroup", $0.json)] } ?? [])
+          + (respawnIn.map { [("respawn_in_ms", JSONValue.number($0))] } ?? [])
+          + (respawnDelay.map { [("respawn_delay_ms", JSONValue.number($0))] } ?? [])
+          + (lastFailure.map { [("last_failure", $0.json)] } ?? [])
+          + (history.isEmpty ? [] : [("history", JSONValue.array(history.map(\.json)))])
+          + (output.isEmpty ? [] : [("output", JSONValue.array(output.map(JSONValue.string)))])
+          + (environmentSources.isEmpty ? [] : [("env_sources", JSONValue.array(environmentSources.map(JSONValue.string)))]))
+    }
+
+    /// The post-mortem lines `initctl status` prints under a job that
+    /// failed: when, what, and the last lines of its output.
+    public var failureLines: [String] {
+        guard let f = lastFailure else { return [] }
+        return ["\tlast failure \(Timestamp.utc(milliseconds: f.at)) UTC: \(f.what)"] + output.map { "\t| " + $0 }
+    }
+
+    /// `initctl status --history`: the last transitions, oldest first.
+    public var historyLines: [String] {
+        history.map { "\t\(Timestamp.utc(milliseconds: $0.at)) \($0.what)" }
+    }
+
+    /// `\trespawning in 1.2 s (delay 2 s)`, for an instance waiting out its
+    /// `respawn delay`.
+    public var respawnLine: String? {
+        guard let ms = respawnIn else { return nil }
+        func secs(_ ms: Int) -> String {
+            let tenths = (max(ms, 0) + 50) / 100
+            return tenths % 10 == 0 ? "\(tenths / 10)" : "\(tenths / 10).\(tenths % 10)"
+        }
+        return "\trespawning in \(secs(ms)) s" + (respawnDelay.map { " (delay \(secs($0)) s)" } ?? "")
     }
 
     public init?(json: JSONValue) {
@@ -320,5 +399,11 @@ public struct InstanceStatus: Sendable, Equatable {
         self.init(job: job, instance: json["instance"]?.string ?? "", goal: goal, state: state,
                   processes: processes, statusText: json["status"]?.string, whileReason: json["while"]?.string,
                   cgroup: json["cgroup"].flatMap(CgroupUsage.init(json:)))
+        lastFailure = json["last_failure"].flatMap(HistoryEntry.init(json:))
+        history = json["history"]?.array?.compactMap(HistoryEntry.init(json:)) ?? []
+        output = json["output"]?.strings ?? []
+        environmentSources = json["env_sources"]?.strings ?? []
+        respawnIn = json["respawn_in_ms"]?.int
+        respawnDelay = json["respawn_delay_ms"]?.int
     }
 }

@@ -17,6 +17,9 @@ struct Flags {
     var noCgroups = false
     var socket: String?
     var stateFd: String?
+    var logSize: String?
+    var logKeep: String?
+    var logTimestamps = false
     var help = false
     var version = false
 
@@ -29,6 +32,10 @@ struct Flags {
           --confdir DIR          a job directory; repeat for several; replaces the defaults
           --logdir DIR           where console log output goes
           --no-log               discard job output (console log becomes console none)
+          --log-size SIZE        cap each job's log file (10M, 512K; default unlimited); a job's
+                                 'log size' wins; at the cap the file is rotated to FILE.1...
+          --log-keep N           rotated log files kept beside each log (default 5)
+          --log-timestamps       prefix the daemon's log lines with the time (UTC)
           --startup-event NAME   the event emitted once the jobs are loaded (default: startup)
           --no-startup-event     emit no startup event
           --verbose              log every event and state change
@@ -65,6 +72,9 @@ struct Flags {
                 case "--confdir": f.confdir.append(try value(name).get())
                 case "--logdir": f.logdir = try value(name).get()
                 case "--no-log": f.noLog = true
+                case "--log-size": f.logSize = try value(name).get()
+                case "--log-keep": f.logKeep = try value(name).get()
+                case "--log-timestamps": f.logTimestamps = true
                 case "--startup-event": f.startupEvent = try value(name).get()
                 case "--no-startup-event": f.noStartupEvent = true
                 case "--debug": f.debug = true

@@ -36,6 +36,14 @@ struct DaybreakCommand {
             options.logDirectory = noLog ? nil : (logdir ?? "/var/log/upstart")
             options.socketPath = socket ?? SocketPath.system
         }
+        if let size = flags.logSize, !options.setLogSize(size) {
+            fail("--log-size: expected a size from 4K (such as 10M, 512K, 1G or unlimited), got '\(size)'")
+        }
+        if let keep = flags.logKeep {
+            guard let n = Int(keep), n >= 0, n <= 1000 else { fail("--log-keep: expected a number from 0 to 1000, got '\(keep)'") }
+            options.logKeep = n
+        }
+        options.logTimestamps = flags.logTimestamps
         options.startupEvent = noStartupEvent ? nil : (startupEvent ?? "startup")
         options.verbose = verbose || debug
         options.debug = debug

@@ -61,6 +61,15 @@ extension Engine {
     /// already start is an error. The instance takes the class environment
     /// plus the request's variables when it next enters `starting`.
     mutating func start(_ key: InstanceKey, _ env: Environment, _ r: ControlRequest) {
+        if let inst = state.instances[key], inst.awaitingRespawn {
+            // Waiting out a `respawn delay`: start it now.
+            state.instances[key]!.startEnvironment = env
+            finished(key, failed: false)
+            if r.wait { state.instances[key]!.blocking.append(.request(r.id, .start)) }
+            respawnNow(key)
+            if !r.wait { out.append(.reply(r.id, .ok(state.instances[key]?.status))) }
+            return
+        }
         if let inst = state.instances[key], inst.goal == .start {
             out.append(.reply(r.id, .error("Job is already running: \(key)")))
             return
@@ -124,6 +133,11 @@ extension Engine {
         state.instances[key]!.stopEnvironment = nil
         finished(key, failed: false)
         if r.wait { state.instances[key]!.blocking.append(.request(r.id, .restart)) }
+        if state.instances[key]!.awaitingRespawn {
+            respawnNow(key)
+            if !r.wait { out.append(.reply(r.id, .ok(state.instances[key]?.status))) }
+            return
+        }
         changeGoal(key, to: .stop)
         changeGoal(key, to: .start)
         if !r.wait { out.append(.reply(r.id, .ok(state.instances[key]?.status))) }

@@ -24,6 +24,17 @@ extension Engine {
         return effects
     }
 
+    /// The instance and process a live pid belongs to (post-mortems).
+    public func processOwner(_ pid: Int32) -> (key: InstanceKey, kind: ProcessKind, goal: Goal)? {
+        guard let o = state.pidIndex[pid], let inst = state.instances[o.key] else { return nil }
+        return (o.key, o.kind, inst.goal)
+    }
+
+    /// The instance and process a spawn was asked for (post-mortems).
+    public func spawnOwner(_ id: SpawnID) -> (key: InstanceKey, kind: ProcessKind)? {
+        state.spawnIndex[id].map { ($0.key, $0.kind) }
+    }
+
     /// True while any instance exists (running, starting or stopping).
     public var hasInstances: Bool { !state.instances.isEmpty }
 
@@ -45,6 +56,14 @@ extension Engine {
         let kept = Set(state.instances.keys.map(\.job))
         return state.classes.keys.filter { !state.classes[$0]!.removed || kept.contains($0) }.sorted()
     }
+
+    /// The environment an instance started with (nil: no such instance).
+    public func environment(job: String, instance: String) -> [String]? {
+        state.instances[InstanceKey(job: job, instance: instance)]?.environment.entries
+    }
+
+    /// The daemon's own environment (for `env KEY` without a value).
+    public var daemonEnvironment: [String] { state.configuration.daemonEnvironment }
 
     /// The global job environment table: the variables every new instance
     /// starts with (Upstart's `PATH` and `TERM`, plus `set-env` changes).

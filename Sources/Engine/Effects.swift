@@ -46,6 +46,11 @@ public struct SpawnRequest: Hashable, Sendable {
     /// `environment` then has `UPSTART_FDS`, `LISTEN_FDS` and
     /// `LISTEN_FDNAMES`; the shell adds `LISTEN_PID` in the child.
     public var descriptors: [Int32] = []
+    /// For a job with `env-file`: the names its files must not replace,
+    /// because the start's events or request, the stop, or the engine
+    /// (`UPSTART_JOB`, `UPSTART_INSTANCE`) set them. The files come after
+    /// `env` and before these.
+    public var fixedNames: [String] = []
 
     public init(id: SpawnID, job: String, instance: String, process: ProcessKind,
                 spec: ProcessSpec, environment: [String], jobClass: JobClass, descriptors: [Int32] = []) {
@@ -91,6 +96,10 @@ public struct InstanceStatus: Hashable, Sendable, Codable {
     public var state: JobState
     /// Live processes, in the order main, pre-start, post-start, pre-stop, post-stop.
     public var processes: [ProcessEntry]
+    /// `respawn delay`: when the instance waiting to be respawned will be
+    /// (nil when it is not waiting), and the delay it waits.
+    public var respawnAt: EngineTime?
+    public var respawnDelayMilliseconds: Int?
 
     public init(job: String, instance: String, goal: Goal, state: JobState, processes: [ProcessEntry]) {
         self.job = job

@@ -130,6 +130,7 @@ public struct EngineState: Hashable, Sendable {
             for (kind, pid) in inst.pids { pidIndex[pid] = ProcessOwner(key: key, kind: kind) }
             for (kind, id) in inst.pendingSpawns { spawnIndex[id] = ProcessOwner(key: key, kind: kind) }
             if let t = inst.killTimer { timers[t] = key }
+            if let t = inst.respawnTimer { timers[t] = key }
         }
     }
 

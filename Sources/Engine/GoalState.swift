@@ -42,9 +42,46 @@ extension Engine {
             changeState(key, to: nextState(key))
         case .stop where inst.state == .spawned && inst.pids[.main] != nil && inst.pendingSpawns[.main] == nil:
             changeState(key, to: nextState(key))
+        case .stop where inst.awaitingRespawn:
+            cancelRespawnDelay(key)
+            changeState(key, to: nextState(key))
         default:
             break
         }
+        if goal == .stop { state.instances[key]?.respawnDelayDue = nil }
+    }
+
+    /// `respawn delay`: an instance that respawns with a delay due stops in
+    /// `post-stop` (goal start, nothing running) and arms a timer instead
+    /// of entering `starting`; returns true when it did.
+    mutating func holdForRespawnDelay(_ key: InstanceKey) -> Bool {
+        guard let ms = state.instances[key]?.respawnDelayDue else { return false }
+        state.instances[key]!.respawnDelayDue = nil
+        let t = state.nextTimerID
+        state.nextTimerID += 1
+        state.timers[t] = key
+        let at = EngineTime(nanoseconds: now.nanoseconds + Int64(ms) * 1_000_000)
+        state.instances[key]!.respawnTimer = t
+        state.instances[key]!.respawnAt = at
+        info("\(key) respawning in \(RespawnDelay.secondsText(ms)) seconds")
+        out.append(.armTimer(t, at: at))
+        return true
+    }
+
+    /// Forgets the respawn delay an instance waits out (the timer fired,
+    /// or a control request acts at once).
+    mutating func cancelRespawnDelay(_ key: InstanceKey) {
+        guard let t = state.instances[key]?.respawnTimer else { return }
+        state.timers[t] = nil
+        out.append(.cancelTimer(t))
+        state.instances[key]!.respawnTimer = nil
+        state.instances[key]!.respawnAt = nil
+    }
+
+    /// Ends an instance's respawn delay now: it enters `starting`.
+    mutating func respawnNow(_ key: InstanceKey) {
+        cancelRespawnDelay(key)
+        changeState(key, to: .starting)
     }
 
     /// The state an instance moves to next, from its state and goal (the
@@ -107,6 +144,7 @@ extension Engine {
         var target = target
         while let inst = state.instances[key], inst.state != target {
             let old = inst.state
+            if target == .starting && old == .postStop && holdForRespawnDelay(key) { return }
             state.instances[key]!.state = target
             info("\(key) state changed from \(old.rawValue) to \(target.rawValue)")
             switch target {
@@ -199,7 +237,7 @@ extension Engine {
         if let inst = state.instances.removeValue(forKey: key) {
             for (_, id) in inst.pendingSpawns { state.spawnIndex[id] = nil }
             for (_, pid) in inst.pids { state.pidIndex[pid] = nil }
-            if let t = inst.killTimer {
+            for t in [inst.killTimer, inst.respawnTimer].compactMap({ $0 }) {
                 state.timers[t] = nil
                 out.append(.cancelTimer(t))
             }

@@ -123,6 +123,15 @@ public struct JobInstance: Hashable, Sendable, Codable {
     public var descriptors: [PassedDescriptor] = []
     /// Those the next start takes (nil: keep the current), as `startEnvironment`.
     var startDescriptors: [PassedDescriptor]?
+    /// `respawn delay`: when the main process last started (for the
+    /// reset), the last delay waited (ms, nil after a reset), the delay
+    /// the respawn under way will wait once it reaches `post-stop`, and
+    /// while it waits there, its timer and when it fires.
+    var mainStartedAt: EngineTime?
+    var lastRespawnDelay: Int?
+    var respawnDelayDue: Int?
+    var respawnTimer: TimerID?
+    public var respawnAt: EngineTime?
 
     public init(key: InstanceKey) {
         self.key = key
@@ -133,8 +142,15 @@ public struct JobInstance: Hashable, Sendable, Codable {
     /// The instance as `initctl status` shows it.
     public var status: InstanceStatus {
         let procs = ProcessKind.allCases.compactMap { k in pids[k].map { ProcessEntry(process: k, pid: $0) } }
-        return InstanceStatus(job: key.job, instance: key.instance, goal: goal, state: state, processes: procs)
+        var s = InstanceStatus(job: key.job, instance: key.instance, goal: goal, state: state, processes: procs)
+        s.respawnAt = respawnAt
+        s.respawnDelayMilliseconds = respawnAt == nil ? nil : lastRespawnDelay
+        return s
     }
+
+    /// True while the instance waits out its `respawn delay` (goal start,
+    /// state post-stop, nothing running).
+    public var awaitingRespawn: Bool { respawnTimer != nil }
 
     /// True while the process of `kind` is alive or being spawned.
     func isLive(_ kind: ProcessKind) -> Bool {

@@ -32,9 +32,19 @@ extension Engine {
         state.nextSpawnID += 1
         state.instances[key]!.pendingSpawns[kind] = id
         state.spawnIndex[id] = ProcessOwner(key: key, kind: kind)
-        out.append(.spawn(SpawnRequest(id: id, job: key.job, instance: key.instance, process: kind,
-                                       spec: spec, environment: env.entries, jobClass: def,
-                                       descriptors: passed.map(\.handle))))
+        var request = SpawnRequest(id: id, job: key.job, instance: key.instance, process: kind,
+                                   spec: spec, environment: env.entries, jobClass: def,
+                                   descriptors: passed.map(\.handle))
+        if !def.envFiles.isEmpty {
+            // What the job's class gives (`env`, the daemon's defaults) may
+            // be replaced by its env-files; what differs came from later.
+            let base = state.configuration.classEnvironment(def)
+            request.fixedNames = env.entries.compactMap { e in
+                guard let eq = e.firstIndex(of: "=") else { return nil }
+                return base.entry(e[..<eq]) == e ? nil : String(e[..<eq])
+            }
+        }
+        out.append(.spawn(request))
         return true
     }
 
@@ -52,6 +62,7 @@ extension Engine {
         state.instances[key]!.pendingSpawns[owner.kind] = nil
         state.instances[key]!.pids[owner.kind] = pid
         state.pidIndex[pid] = owner
+        if owner.kind == .main { state.instances[key]!.mainStartedAt = now }
         info("\(key) \(owner.kind.rawValue) process (\(pid))")
         if owner.kind == .main && state.instances[key]!.state == .spawned
             && (definition(key.job).job.expect == .none || state.instances[key]!.goal == .stop) {
@@ -177,6 +188,7 @@ extension Engine {
                     } else {
                         warn("\(key) \(kind.rawValue) process ended, respawning")
                         respawning = true
+                        if let d = def.respawnDelay { scheduleRespawnDelay(key, d) }
                         if !moveState {
                             changeGoal(key, to: .respawn)
                         }
@@ -230,9 +242,33 @@ extension Engine {
         out.append(.armTimer(t, at: now.adding(seconds: def.killTimeout)))
     }
 
+    /// `respawn delay`: the wait the respawn under way takes once it
+    /// reaches `post-stop`. A main process that stayed up for the delay's
+    /// reset time (the longer of MAX and ten seconds) starts the doubling
+    /// again from SECONDS.
+    mutating func scheduleRespawnDelay(_ key: InstanceKey, _ d: RespawnDelay) {
+        let inst = state.instances[key]!
+        var previous = inst.lastRespawnDelay
+        if let started = inst.mainStartedAt,
+           now.nanoseconds - started.nanoseconds >= Int64(d.resetMilliseconds) * 1_000_000 {
+            previous = nil
+        }
+        let ms = d.next(after: previous)
+        state.instances[key]!.lastRespawnDelay = ms
+        state.instances[key]!.respawnDelayDue = ms
+    }
+
     /// A timer fired. For a kill timer whose process is still alive, that
-    /// process gets SIGKILL; a timer the engine no longer knows is ignored.
+    /// process gets SIGKILL; a respawn delay's timer starts the instance
+    /// again; a timer the engine no longer knows is ignored.
     mutating func timerFired(_ id: TimerID) {
+        if let key = state.timers[id], state.instances[key]?.respawnTimer == id {
+            state.timers[id] = nil
+            state.instances[key]!.respawnTimer = nil
+            state.instances[key]!.respawnAt = nil
+            changeState(key, to: .starting)
+            return
+        }
         guard let key = state.timers.removeValue(forKey: id),
               let inst = state.instances[key], inst.killTimer == id else {
             info("Ignored timer \(id)")

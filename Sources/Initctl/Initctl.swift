@@ -7,7 +7,7 @@ import Platform
 
 extension Verb {
     /// Options of any command that take a value (for telling `-i VALUE` from a flag).
-    static let valueOptions: Set<String> = ["-i", "--ignore-events", "--state"]
+    static let valueOptions: Set<String> = ["-i", "--ignore-events", "--state", "--lines"]
 
     static let table: [Verb] = [
         Verb(name: "start", summary: "start a job (a new instance of it)", usage: "start JOB [KEY=VALUE]...",
@@ -27,9 +27,11 @@ extension Verb {
             let params = try jobTarget(inv)
             _ = try inv.globals.withClient { client throws(ControlError) in try client.call(.reload, params) }
         },
-        Verb(name: "status", summary: "show a job's goal, state and processes", usage: "status JOB [KEY=VALUE]...",
-             options: ["--state": "state"]) { inv throws(CommandFailure) in
-            let params = try jobTarget(inv)
+        Verb(name: "status", summary: "show a job's goal, state and processes", usage: "status [--history] [--verbose] JOB [KEY=VALUE]...",
+             flags: ["--history": "history", "--verbose": "verbose", "-v": "verbose"], options: ["--state": "state"],
+             detail: "A job that failed also shows its last failure (when, which process, how it ended) and the last lines of its output; --history lists its last ten transitions; --verbose (root or the session owner) each variable of its environment and where it came from.") { inv throws(CommandFailure) in
+            var params = try jobTarget(inv)
+            params.verbose = inv.flags.contains("verbose")
             let result = try inv.globals.withClient { client throws(ControlError) in try client.call(.status, params) }
             for item in result["instances"]?.array ?? [] {
                 guard let status = InstanceStatus(json: item) else { continue }
@@ -37,6 +39,12 @@ extension Verb {
                 if let text = status.statusText { FileSystem.writeStandardOutput("\tstatus: \(text)\n") }
                 if let why = status.whileReason { FileSystem.writeStandardOutput("\twhile condition false: \(why)\n") }
                 for line in status.cgroup?.lines ?? [] { FileSystem.writeStandardOutput(line + "\n") }
+                if let line = status.respawnLine { FileSystem.writeStandardOutput(line + "\n") }
+                for line in status.failureLines { FileSystem.writeStandardOutput(line + "\n") }
+                for line in status.environmentSources { FileSystem.writeStandardOutput("\tenv \(line)\n") }
+                if inv.flags.contains("history") {
+                    for line in status.historyLines { FileSystem.writeStandardOutput(line + "\n") }
+                }
             }
             // A timer job: when the time bridge runs it next (docs/time-bridge.md).
             if let job = params.job {
@@ -148,6 +156,15 @@ extension Verb {
              detail: "Reads the state file of daybreak-time-bridge (system: /var/lib/daybreak/time-bridge.state; with --user or inside a session: $XDG_STATE_HOME/daybreak/time-bridge.state), where the bridge writes each timer's runs and when it runs next. Times are local.") { inv throws(CommandFailure) in
             try listTimers(inv)
         },
+        Verb(name: "log", summary: "show a job's recent output; follow it with -f", usage: "log JOB [KEY=VALUE]... [-n N] [-f]",
+             flags: ["-f": "follow", "--follow": "follow"], options: ["--lines": "lines"],
+             detail: "Prints the last N lines (default 10) of the job's console log, from its log file or, while the disk is not writable yet, from what the daemon holds in memory. With -f, goes on printing the job's output as it comes, until interrupted.") { inv throws(CommandFailure) in
+            try showLog(inv)
+        },
+        Verb(name: "reopen-logs", summary: "make the daemon reopen its job log files (after logrotate)", usage: "reopen-logs",
+             maxArguments: 0) { inv throws(CommandFailure) in
+            _ = try inv.globals.withClient { client throws(ControlError) in try client.call(.reopenLogs) }
+        },
         Verb(name: "monitor", summary: "print events as they happen", usage: "monitor", maxArguments: 0) { inv throws(CommandFailure) in
             try inv.globals.withClient { client throws(ControlError) in
                 _ = try client.call(.subscribe)
@@ -189,6 +206,35 @@ func jobTarget(_ inv: Invocation) throws(CommandFailure) -> Request.Params {
     let e = Environment.current
     guard let current = e["UPSTART_JOB"] else { throw CommandFailure(message: "missing job name", hint: true) }
     return Request.Params(job: current, instance: e["UPSTART_INSTANCE"] ?? "")
+}
+
+/// `initctl log JOB [-n N] [-f]`. `-n` is also initctl's `--no-wait`, so
+/// `-n N` arrives as that flag and a number among the arguments.
+func showLog(_ inv: Invocation) throws(CommandFailure) {
+    var positionals = inv.positionals
+    var lines: Int? = nil
+    if let text = inv.values["lines"] {
+        guard let n = Int(text), n >= 0 else { throw CommandFailure(message: "invalid number of lines: \(text)", hint: true) }
+        lines = n
+    }
+    if inv.globals.noWait, let i = positionals.dropFirst().firstIndex(where: { Int($0) != nil }) {
+        lines = Int(positionals.remove(at: i))
+    }
+    guard let job = positionals.first else { throw CommandFailure(message: "missing job name", hint: true) }
+    var params = Request.Params(job: job, env: try environmentArguments(Array(positionals.dropFirst())))
+    params.lines = lines
+    params.follow = inv.flags.contains("follow")
+    try inv.globals.withClient { client throws(ControlError) in
+        let result = try client.call(.log, params)
+        var out = ""
+        for line in result["lines"]?.array ?? [] { out += (line.string ?? "") + "\n" }
+        FileSystem.writeStandardOutput(out)
+        guard params.follow else { return }
+        while let event = try client.nextEvent() {
+            guard event["type"]?.string == "log", let data = event["data"]?.string else { continue }
+            FileSystem.writeStandardOutput(data)
+        }
+    }
 }
 
 /// Inside a job (UPSTART_JOB set) the table is the job's own unless

@@ -21,6 +21,16 @@ extension JobClass {
         case .unlimited: respawnLimitJSON = .string("unlimited")
         case .limit(let c, let i): respawnLimitJSON = .object([("count", .number(c)), ("interval", .number(i))])
         }
+        let envFilesJSON: JSONValue = .array(self.envFiles.map { f -> JSONValue in
+            .object([("path", .string(f.path)), ("optional", .bool(f.optional))])
+        })
+        let logSizeJSON: JSONValue = self.logSize.map { JSONValue.string($0.text) } ?? .null
+        let logKeepJSON: JSONValue = self.logKeep.map { JSONValue.number($0) } ?? .null
+        var respawnDelayJSON: JSONValue = .null
+        if let d = self.respawnDelay {
+            respawnDelayJSON = .object([("seconds", .string(RespawnDelay.secondsText(d.initialMilliseconds))),
+                                        ("max", .string(RespawnDelay.secondsText(d.maximumMilliseconds)))])
+        }
         let oom: JSONValue
         switch self.oomScore {
         case .score(let n): oom = .number(n)
@@ -41,6 +51,10 @@ extension JobClass {
             ("task", .bool(task)),
             ("respawn", .bool(respawn)),
             ("respawn_limit", respawnLimitJSON),
+            ("env_files", envFilesJSON),
+            ("log_size", logSizeJSON),
+            ("log_keep", logKeepJSON),
+            ("respawn_delay", respawnDelayJSON),
             ("normal_exit", .array(self.normalExit.map {
                 switch $0 {
                 case .status(let s): return .number(s)

@@ -101,6 +101,17 @@ public struct RareStanzas: Hashable, Sendable {
     /// `instance NAME`: the pattern (with `$VAR` references) naming instances.
     public var instance: String?
     public var respawnLimit: RespawnLimit = .default
+    /// `respawn delay SECONDS [MAX]`: a Daybreak stanza. nil (Upstart's
+    /// way) respawns at once.
+    public var respawnDelay: RespawnDelay?
+    /// `env-file [-]PATH`: a Daybreak stanza. Files read into the
+    /// environment of each process at its spawn, in order. Accumulates.
+    public var envFiles: [EnvFileEntry] = []
+    /// `log size SIZE|unlimited` and `log keep N`: Daybreak stanzas for
+    /// `console log` files; nil takes the daemon's `--log-size` and
+    /// `--log-keep`.
+    public var logSize: LogSize?
+    public var logKeep: Int?
     /// `normal exit`: statuses and signals that are not failures. Accumulates.
     public var normalExit: [ExitCondition] = []
     public var preStart: ProcessSpec?
@@ -223,6 +234,81 @@ public enum RespawnLimit: Hashable, Sendable {
 
     /// Upstart's default: 10 respawns in 5 seconds.
     public static let `default` = RespawnLimit.limit(count: 10, interval: 5)
+}
+
+/// `log size`: a cap on each log file, or none (Upstart's way).
+public enum LogSize: Hashable, Sendable {
+    case unlimited
+    case bytes(Int)
+
+    /// `10M`, `512K`, `1G`, `4096` (bytes; K, M and G are powers of 1024)
+    /// or `unlimited`; at least 4K.
+    public init?(parsing text: String) {
+        if text == "unlimited" { self = .unlimited; return }
+        var digits = Substring(text)
+        var unit = 1
+        switch text.last {
+        case "K", "k": unit = 1 << 10; digits = digits.dropLast()
+        case "M", "m": unit = 1 << 20; digits = digits.dropLast()
+        case "G", "g": unit = 1 << 30; digits = digits.dropLast()
+        default: break
+        }
+        guard isDigits(digits), digits.count <= 12, let n = Int(digits), n * unit >= 4096, n * unit <= 1 << 50 else { return nil }
+        self = .bytes(n * unit)
+    }
+
+    /// As a job file writes it: the largest unit that divides it.
+    public var text: String {
+        switch self {
+        case .unlimited: return "unlimited"
+        case .bytes(let n):
+            for (u, s) in [(1 << 30, "G"), (1 << 20, "M"), (1 << 10, "K")] where n % u == 0 { return "\(n / u)\(s)" }
+            return "\(n)"
+        }
+    }
+}
+
+/// One `env-file` stanza: the file, and whether it may be missing.
+public struct EnvFileEntry: Hashable, Sendable {
+    public var path: String
+    public var optional: Bool
+
+    public init(path: String, optional: Bool = false) {
+        self.path = path
+        self.optional = optional
+    }
+}
+
+/// `respawn delay SECONDS [MAX]`: wait before each respawn, doubling the
+/// wait after each quick failure up to `maximum`. Milliseconds, so that a
+/// file may say `0.25` (three decimals at most).
+public struct RespawnDelay: Hashable, Sendable {
+    public var initialMilliseconds: Int
+    public var maximumMilliseconds: Int
+
+    public init(initialMilliseconds: Int, maximumMilliseconds: Int) {
+        self.initialMilliseconds = initialMilliseconds
+        self.maximumMilliseconds = maximumMilliseconds
+    }
+
+    /// How long a main process must stay up for the next respawn to wait
+    /// `initial` again: the longer of `maximum` and ten seconds.
+    public var resetMilliseconds: Int { max(maximumMilliseconds, 10_000) }
+
+    /// The wait after `previous` (nil: the first respawn of a run of quick
+    /// failures): `initial`, then twice the last, never above `maximum`.
+    public func next(after previous: Int?) -> Int {
+        guard let previous else { return initialMilliseconds }
+        return min(max(previous * 2, initialMilliseconds), maximumMilliseconds)
+    }
+
+    /// Milliseconds as a job file writes seconds: `2`, `0.25`.
+    public static func secondsText(_ ms: Int) -> String {
+        if ms % 1000 == 0 { return String(ms / 1000) }
+        var frac = String(ms % 1000 + 1000).dropFirst()
+        while frac.hasSuffix("0") { frac = frac.dropLast() }
+        return "\(ms / 1000).\(frac)"
+    }
 }
 
 /// One `normal exit` entry: an exit status or a signal.

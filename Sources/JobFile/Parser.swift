@@ -125,6 +125,8 @@ public struct Parser {
         case "post-stop": try stanzaProcess(.postStop, at: mark)
         case "console": try stanzaConsole()
         case "env": try stanzaEnv()
+        case "env-file": try stanzaEnvFile()
+        case "log": try stanzaLog()
         case "export": try stanzaExport()
         case "expect": try stanzaExpect()
         case "kill": try stanzaKill()

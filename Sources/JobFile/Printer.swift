@@ -27,6 +27,13 @@ extension JobClass {
         case .limit(let c, let i) where self.respawnLimit != .default: line("respawn limit \(c) \(i)")
         default: break
         }
+        if let v = self.logSize { line("log size \(v.text)") }
+        if let v = self.logKeep { line("log keep \(v)") }
+        for f in self.envFiles { line("env-file \(quoteIfNeeded((f.optional ? "-" : "") + f.path))") }
+        if let d = self.respawnDelay {
+            let max = d.maximumMilliseconds == d.initialMilliseconds ? "" : " " + RespawnDelay.secondsText(d.maximumMilliseconds)
+            line("respawn delay \(RespawnDelay.secondsText(d.initialMilliseconds))\(max)")
+        }
         if !self.normalExit.isEmpty {
             line("normal exit " + self.normalExit.map { c -> String in
                 switch c {

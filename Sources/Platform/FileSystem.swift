@@ -208,7 +208,7 @@ extension FileSystem {
             return e
         }
         close(fd)
-        if rename(tmp, path) != 0 {
+        if systemRename(tmp, path) != 0 {
             let e = Errno(rawValue: errno)
             unlink(tmp)
             return e
@@ -225,6 +225,37 @@ extension FileSystem {
     /// written, and why the rest was not (nil when all of it was). A disk
     /// that fills up part-way leaves a written prefix the caller must not
     /// write again.
+    /// rename(2): nil, or why not (a missing `from` is ENOENT).
+    public static func rename(_ from: String, to: String) -> Errno? {
+        systemRename(from, to) == 0 ? nil : Errno(rawValue: errno)
+    }
+
+    /// unlink(2), ignoring a file that is not there.
+    public static func remove(_ path: String) {
+        _ = unlink(path)
+    }
+
+    /// The last `count` bytes of a file (fewer when it is shorter), or
+    /// nil when it cannot be read. Reads only that much, at its end.
+    public static func readTail(_ path: String, count: Int) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { return nil }
+        let size = Int(st.st_size)
+        let want = min(count, size)
+        var out = [UInt8](repeating: 0, count: want)
+        var got = 0
+        while got < want {
+            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + got, want - got, off_t(size - want + got)) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            got += n
+        }
+        return Array(out[0..<got])
+    }
+
     public static func appendSome(_ bytes: ArraySlice<UInt8>, to path: String) -> (written: Int, error: Errno?) {
         let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
         guard fd >= 0 else { return (0, Errno(rawValue: errno)) }
@@ -281,3 +312,5 @@ extension FileSystem {
         }
     }
 }
+/// rename(2), out of reach of `FileSystem.rename`'s name.
+private func systemRename(_ from: String, _ to: String) -> Int32 { rename(from, to) }

@@ -453,6 +453,7 @@ extension Daemon {
         }
         status.statusText = notifyStatus[key]
         status.whileReason = engine.whileReason(s.job)
+        addPostMortem(to: &status)
         if engine.jobClass(s.job)?.cgroups.isEmpty == false, let paths = containment.groups[key] {
             status.cgroup = Containment.usage(of: paths + (containment.named[key] ?? []))
         }

@@ -58,6 +58,8 @@ final class Client {
     private(set) var outbox: [UInt8] = []
     private var sent = 0
     var subscribed = false
+    /// `initctl log -f`: the log file whose new output this client gets.
+    var following: String?
     var inFlight = 0
     /// When the oldest unfinished frame began arriving (monotonic ns), if one has.
     var partialSince: Int64?

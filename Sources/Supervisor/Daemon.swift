@@ -58,6 +58,11 @@ public final class Daemon {
     /// each is said once, when it appears.
     var reportedWhileProblems: Set<String> = []
     var nextNotifySocket = 0
+    /// Each instance's last failure and transitions (`PostMortem.swift`).
+    var postMortem = PostMortem()
+    /// `status --verbose` requests from privileged clients, answered with
+    /// each variable's source (`EnvFiles.swift`).
+    var verboseStatus: Set<RequestID> = []
     var shuttingDown = false
     /// The reading of the job directories in progress, if one is
     /// (`reloadConfiguration`), and what follows it.
@@ -83,6 +88,7 @@ public final class Daemon {
     public init(options: DaemonOptions) throws(DaemonError) {
         self.options = options
         self.log = DaemonLog(minimum: options.debug ? .debug : (options.verbose ? .info : .message))
+        self.log.timestamps = options.logTimestamps
         do {
             _ = try SignalMask.block(SignalSet(Daemon.handledSignals))
             signals = try SignalDescriptor.open(SignalSet(Daemon.handledSignals))
@@ -166,6 +172,7 @@ public final class Daemon {
         var queue = [input]
         while !queue.isEmpty {
             let next = queue.removeFirst()
+            postMortem.observe(next, engine: engine)
             for effect in engine.handle(next, at: now) {
                 queue += apply(effect)
             }
@@ -204,6 +211,7 @@ public final class Daemon {
             timers[id] = nil
             armEarliestTimer()
         case .eventEmitted(let record):
+            postMortem.observe(record, engine: engine)
             log.write(.info, "event \(record.name)" + (record.environment.isEmpty ? "" : " " + record.environment.joined(separator: " ")))
             broadcast(.object([("type", .string("event")), ("name", .string(record.name)),
                                ("env", .array(record.environment.map(JSONValue.string)))]))
@@ -235,7 +243,15 @@ public final class Daemon {
     }
 
     private func spawnOnce(_ request: EngineSpawnRequest) -> Input {
+        var request = request
         let job = request.jobClass
+        if !job.envFiles.isEmpty {
+            do {
+                request.environment = try applyEnvFiles(job.envFiles, to: request.environment, fixed: request.fixedNames)
+            } catch {
+                return .spawnFailed(spawn: request.id, reason: error.description)
+            }
+        }
         let label = request.instance.isEmpty ? request.job : "\(request.job) (\(request.instance))"
         var notifyAddress: String?
         if request.process == .main, job.expect == .notify {
@@ -289,7 +305,8 @@ public final class Daemon {
             let pid = try Spawner.spawn(platform)
             if let pty {
                 closeDescriptor(pty.slave.rawValue)
-                logs!.attach(master: pty.master.rawValue, file: logFileName(job: request.job, instance: request.instance), pid: pid)
+                logs!.attach(master: pty.master.rawValue, file: logFileName(job: request.job, instance: request.instance), pid: pid,
+                             cap: logCap(for: job, options: options))
                 Platform.setNonBlocking(pty.master.rawValue)
                 try? epoll.watch(pty.master.rawValue, for: .readable)
             }
@@ -397,6 +414,7 @@ public final class Daemon {
             epoll.unwatch(master)
             closeDescriptor(master)
         }
+        forwardFollowedOutput()
     }
 
     // MARK: Configuration

@@ -61,6 +61,7 @@ extension Daemon {
                 epoll.unwatch(fd)
                 closeDescriptor(fd)
             }
+            forwardFollowedOutput()
         } else {
             epoll.unwatch(fd)
         }

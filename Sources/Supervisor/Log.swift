@@ -1,3 +1,4 @@
+import Control
 import Platform
 
 /// The daemon's own log: one line at a time on standard error, prefixed
@@ -27,6 +28,9 @@ public final class DaemonLog {
     public static let capacity = 64 * 1024
 
     public var minimum: Priority
+    /// `--log-timestamps`: each line begins with the wall-clock time (UTC),
+    /// for containers whose runtime does not stamp lines itself.
+    public var timestamps = false
     private let output: LogOutput
     /// Lines not yet written, oldest first; the first may be partly written.
     private var queue: [[UInt8]] = []
@@ -45,7 +49,8 @@ public final class DaemonLog {
 
     public func write(_ priority: Priority, _ line: String) {
         guard priority >= minimum else { return }
-        enqueue(Array("daybreak: \(line)\n".utf8))
+        let stamp = timestamps ? Timestamp.utc(milliseconds: wallClockMilliseconds()) + " " : ""
+        enqueue(Array("\(stamp)daybreak: \(line)\n".utf8))
         flush()
     }
 

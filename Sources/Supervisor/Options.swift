@@ -1,3 +1,5 @@
+import JobFile
+
 /// How the daemon was asked to run (`daybreak --help`, docs/running.md).
 public struct DaemonOptions: Sendable {
     /// User (session) mode: not PID 1, a subreaper, a private socket.
@@ -6,6 +8,14 @@ public struct DaemonOptions: Sendable {
     public var confDirectories: [String] = []
     /// Where `console log` output goes; nil with `--no-log`.
     public var logDirectory: String?
+    /// `--log-size` and `--log-keep`: the cap on each `console log` file
+    /// for jobs without `log size` (nil: unlimited, as Upstart), and how
+    /// many rotated files to keep.
+    public var logSize: Int?
+    public var logKeep = 5
+    /// `--log-timestamps`: prefix each line of the daemon's log and of
+    /// `console output` with the time.
+    public var logTimestamps = false
     /// The event emitted once jobs are loaded; nil with `--no-startup-event`.
     public var startupEvent: String? = "startup"
     /// Log every state change and event.
@@ -22,4 +32,15 @@ public struct DaemonOptions: Sendable {
     public var isPID1 = false
 
     public init() {}
+
+    /// `--log-size SIZE|unlimited` (as the `log size` stanza reads it);
+    /// false when SIZE is not one.
+    public mutating func setLogSize(_ text: String) -> Bool {
+        switch LogSize(parsing: text) {
+        case .bytes(let n)?: logSize = n
+        case .unlimited?: logSize = nil
+        case nil: return false
+        }
+        return true
+    }
 }

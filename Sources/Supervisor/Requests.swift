@@ -302,6 +302,7 @@ extension Daemon {
             let rid = nextRequestID
             nextRequestID += 1
             pending[rid] = (client.fd, request.id, request.method)
+            if p.verbose && request.method == .status && client.privileged { verboseStatus.insert(rid) }
             client.inFlight += 1
             feed(.control(ControlRequest(id: rid, action: action, job: job, environment: env, wait: p.wait)))
         case .emit:
@@ -401,6 +402,10 @@ extension Daemon {
             if options.userMode { table.append("UPSTART_SESSION=" + SocketPath.sessionAddress(for: options.socketPath)) }
             engine.defaultEnvironment = table
             send(replyJSON(id: request.id, result: .object([])), to: client)
+        case .log:
+            handleLog(request, from: client)
+        case .reopenLogs:
+            reopenLogs(request, from: client)
         case .notifyDiskWriteable:
             logs?.flushHeld()
             send(replyJSON(id: request.id, result: .object([("held", .number(logs?.heldBytes ?? 0))])), to: client)
@@ -419,6 +424,7 @@ extension Daemon {
 
     /// Sends an engine reply to the client that asked.
     func deliver(_ id: RequestID, _ reply: Reply) {
+        let verbose = verboseStatus.remove(id) != nil
         guard let p = pending.removeValue(forKey: id), let client = server.clients[p.client] else { return }
         client.inFlight -= 1
         switch reply {
@@ -428,7 +434,14 @@ extension Daemon {
             if let s = status, s.goal == .stop, s.state == .waiting {
                 status = EngineInstanceStatus(job: s.job, instance: "", goal: .stop, state: .waiting, processes: [])
             }
-            let list = status.map { [(p.method == .status ? statusWithGroup($0) : controlStatus($0)).json] } ?? []
+            let list = status.map { s -> [JSONValue] in
+                var c = p.method == .status ? statusWithGroup(s) : controlStatus(s)
+                if verbose, let job = engine.jobClass(s.job), let env = engine.environment(job: s.job, instance: s.instance) {
+                    c.environmentSources = instanceEnvironmentSources(job, env, defaults: engine.defaultEnvironment,
+                                                                      daemonEnvironment: engine.daemonEnvironment)
+                }
+                return [c.json]
+            } ?? []
             send(replyJSON(id: p.id, result: .object([("instances", .array(list))])), to: client)
         case .text(let text):
             let usage = text.hasPrefix("Usage: ") ? String(text.dropFirst(7)) : text
@@ -492,8 +505,13 @@ func permissionMessage(_ method: Control.Method, job: String?) -> String {
 }
 
 func controlStatus(_ s: EngineInstanceStatus) -> Control.InstanceStatus {
-    Control.InstanceStatus(job: s.job, instance: s.instance, goal: s.goal.rawValue, state: s.state.rawValue,
-                           processes: s.processes.map { ProcessStatus(kind: $0.process.rawValue, pid: $0.pid) })
+    var c = Control.InstanceStatus(job: s.job, instance: s.instance, goal: s.goal.rawValue, state: s.state.rawValue,
+                                   processes: s.processes.map { ProcessStatus(kind: $0.process.rawValue, pid: $0.pid) })
+    if let at = s.respawnAt {
+        c.respawnIn = Int((at.nanoseconds - monotonicNanoseconds()) / 1_000_000)
+        c.respawnDelay = s.respawnDelayMilliseconds
+    }
+    return c
 }
 
 func errorCode(for message: String) -> ErrorCode {

@@ -35,6 +35,9 @@ extension Daemon {
         // With `enumerate`, the limits the job runs under: each `cgroup`
         // setting, then under it, for each live instance, the kernel's
         // file that carries it and its value now.
+        if enumerate && !job.envFiles.isEmpty {
+            lines += environmentSources(job, defaults: engine.defaultEnvironment, daemonEnvironment: engine.daemonEnvironment)
+        }
         if enumerate {
             for c in job.cgroups {
                 guard let key = c.key else { continue }

@@ -101,6 +101,13 @@ struct Random {
         j.task = bool()
         j.respawn = bool()
         j.respawnLimit = pick([.default, .unlimited, .limit(count: int(1...99), interval: int(1...99))])
+        j.envFiles = unique((0..<int(0...2)).map { _ in word() }).map { EnvFileEntry(path: "/etc/default/" + $0, optional: bool()) }
+        j.logSize = maybe { g in g.bool() ? LogSize.unlimited : .bytes(g.int(4096...99_999_999)) }
+        j.logKeep = maybe { $0.int(0...1000) }
+        j.respawnDelay = maybe { g in
+            let a = g.int(1...99_999)
+            return RespawnDelay(initialMilliseconds: a, maximumMilliseconds: a + g.int(0...99_999))
+        }
         let namedSignals = (1...64).filter { $0 != 32 && $0 != 33 }.map { Signal(number: Int32($0)) }
         j.normalExit = unique((0..<int(0...4)).map { _ in bool() ? ExitCondition.status(int(0...255)) : .signal(pick(namedSignals)) })
         for kind in ProcessKind.allCases where bool() { j.setProcess(kind, process()) }

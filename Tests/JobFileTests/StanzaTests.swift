@@ -118,7 +118,7 @@ import Testing
         expectError("respawn limit ten 5\n", 1, 15, "expected a respawn count (a whole number from 0) or 'unlimited' after 'respawn limit', got 'ten'")
         expectError("respawn limit 10\n", 1, 17, "expected an interval in seconds after 'respawn limit 10'")
         expectError("respawn limit 10 -1\n", 1, 18, "expected an interval in seconds (a whole number from 0) after 'respawn limit 10', got '-1'")
-        expectError("respawn forever\n", 1, 9, "unexpected 'forever' after 'respawn'; expected 'limit' or the end of the line")
+        expectError("respawn forever\n", 1, 9, "unexpected 'forever' after 'respawn'; expected 'limit', 'delay' or the end of the line")
         expectError("respawn limit 1 2 3\n", 1, 19, "unexpected '3' after 'respawn limit 1 2'; expected the end of the line")
     }
 
@@ -389,5 +389,36 @@ import Testing
         #expect(again.namespaces == [.net, .user, .uts])
         #expect(again.joinNetwork == "blue")
         #expect(again.hostname == "box")
+    }
+}
+
+@Suite struct RespawnDelayStanzaTests {
+    @Test func respawnDelayTakesSecondsAndAnOptionalMaximum() throws {
+        let a = try Parser.parse(name: "a", text: "respawn delay 1 8\n", file: "a.conf")
+        #expect(a.respawnDelay == RespawnDelay(initialMilliseconds: 1000, maximumMilliseconds: 8000))
+        #expect(a.respawn == false)
+        let b = try Parser.parse(name: "b", text: "respawn delay 0.25\n", file: "b.conf")
+        #expect(b.respawnDelay == RespawnDelay(initialMilliseconds: 250, maximumMilliseconds: 250))
+        #expect(try Parser.parse(name: "c", text: "exec x\n", file: "c.conf").respawnDelay == nil)
+    }
+
+    @Test func respawnDelayRejectsBadValuesWithFileLineAndColumn() {
+        for (text, words) in [("respawn delay\n", "expected a delay"), ("respawn delay x\n", "got 'x'"),
+                              ("respawn delay 0\n", "got '0'"), ("respawn delay 1.2345\n", "got '1.2345'"),
+                              ("respawn delay 4 2\n", "shorter"), ("respawn delay 1 2 3\n", "respawn delay")] {
+            do {
+                _ = try Parser.parse(name: "a", text: text, file: "a.conf")
+                Issue.record("\(text) parsed")
+            } catch {
+                #expect("\(error)".hasPrefix("a.conf:1:"), "\(error)")
+                #expect("\(error)".contains(words), "\(error)")
+            }
+        }
+    }
+
+    @Test func respawnDelayPrintsBackAsWritten() throws {
+        let a = try Parser.parse(name: "a", text: "respawn\nrespawn delay 0.5 30\n", file: "a.conf")
+        #expect(a.jobFileText.contains("respawn delay 0.5 30\n"))
+        #expect(a.json.compact.contains(#""respawn_delay":{"seconds":"0.5","max":"30"}"#))
     }
 }

@@ -3,6 +3,51 @@
 // argument each and are read by `singleArgument` in Parser.stanza.)
 
 extension Parser {
+    /// `log size SIZE|unlimited` or `log keep N` (Daybreak stanzas): each
+    /// `console log` file is at most SIZE bytes; when the next write would
+    /// pass it, the file becomes `FILE.1` (and `.1` becomes `.2`, up to
+    /// `.N`; the oldest goes).
+    mutating func stanzaLog() throws(JobParseError) {
+        let what = try keyword(after: "log", oneOf: ["size", "keep"])
+        let mark = lexer.nextMark()
+        guard let tok = try lexer.nextToken() else {
+            throw lexer.error(what.text == "size" ? "expected a size (such as 10M, 512K or unlimited) after 'log size'"
+                                                  : "expected a number of old files to keep after 'log keep'", at: mark)
+        }
+        if what.text == "size" {
+            guard let size = LogSize(parsing: tok.text) else {
+                throw lexer.error("expected a size from 4K (such as 10M, 512K, 1G or unlimited) after 'log size', got '\(tok.text)'", at: mark)
+            }
+            try lexer.endStatement(after: "log size \(tok.text)")
+            job.logSize = size
+        } else {
+            guard let n = wholeNumber(tok.text), n >= 0, n <= 1000 else {
+                throw lexer.error("expected a number of old files from 0 to 1000 after 'log keep', got '\(tok.text)'", at: mark)
+            }
+            try lexer.endStatement(after: "log keep \(n)")
+            job.logKeep = n
+        }
+    }
+
+    /// `env-file PATH` or `env-file -PATH` (optional): a Daybreak stanza.
+    /// Accumulates, in order; a path named twice is kept once, at its
+    /// first place. PATH must be absolute; `$VAR` in it is left alone.
+    mutating func stanzaEnvFile() throws(JobParseError) {
+        let mark = lexer.nextMark()
+        guard let tok = try lexer.nextToken() else {
+            throw lexer.error("expected a file path after 'env-file' (prefix it with '-' when the file may be missing)", at: mark)
+        }
+        let optional = tok.text.hasPrefix("-")
+        let path = optional ? String(tok.text.dropFirst()) : tok.text
+        guard path.hasPrefix("/") else {
+            throw lexer.error("expected an absolute path after 'env-file', got '\(tok.text)'", at: mark)
+        }
+        try lexer.endStatement(after: "env-file \(quoteIfNeeded(tok.text))")
+        if !job.envFiles.contains(where: { $0.path == path }) {
+            job.envFiles.append(EnvFileEntry(path: path, optional: optional))
+        }
+    }
+
     /// `env KEY=VALUE` or `env KEY`. Accumulates; a later `env` of the same
     /// name replaces the value where the name first appeared.
     mutating func stanzaEnv() throws(JobParseError) {

@@ -2,18 +2,21 @@
 // kill signal, kill timeout, reload signal.
 
 extension Parser {
-    /// `respawn`, or `respawn limit COUNT INTERVAL | unlimited`.
+    /// `respawn`, `respawn limit COUNT INTERVAL | unlimited`, or
+    /// `respawn delay SECONDS [MAX]`.
     ///
     /// `respawn limit` alone sets the limit and does not turn respawning on,
-    /// as in Upstart. A COUNT or INTERVAL of zero means unlimited.
+    /// as in Upstart. A COUNT or INTERVAL of zero means unlimited. `respawn
+    /// delay` (a Daybreak stanza) does not turn respawning on either.
     mutating func stanzaRespawn() throws(JobParseError) {
         guard let tok = try lexer.nextToken() else {
             lexer.skipRestOfLine()
             job.respawn = true
             return
         }
+        if tok.text == "delay" { return try stanzaRespawnDelay() }
         guard tok.text == "limit" else {
-            throw lexer.error("unexpected '\(tok.text)' after 'respawn'; expected 'limit' or the end of the line", at: tokenMark(tok))
+            throw lexer.error("unexpected '\(tok.text)' after 'respawn'; expected 'limit', 'delay' or the end of the line", at: tokenMark(tok))
         }
         let countMark = lexer.nextMark()
         guard let count = try lexer.nextToken() else {
@@ -36,6 +39,46 @@ extension Parser {
         }
         try lexer.endStatement(after: "respawn limit \(n) \(seconds)")
         job.respawnLimit = (n == 0 || seconds == 0) ? .unlimited : .limit(count: n, interval: seconds)
+    }
+
+    /// `respawn delay SECONDS [MAX]`: seconds, whole or with up to three
+    /// decimals, from 0.001 to one day; MAX (default SECONDS) is at least
+    /// SECONDS.
+    mutating func stanzaRespawnDelay() throws(JobParseError) {
+        let mark = lexer.nextMark()
+        guard let first = try lexer.nextToken() else {
+            throw lexer.error("expected a delay in seconds after 'respawn delay'", at: mark)
+        }
+        guard let initial = Parser.delayMilliseconds(first.text) else {
+            throw lexer.error("expected a delay in seconds (such as 1 or 0.5, from 0.001 to 86400) after 'respawn delay', got '\(first.text)'", at: mark)
+        }
+        var maximum = initial
+        let maxMark = lexer.nextMark()
+        if let second = try lexer.nextToken() {
+            guard let m = Parser.delayMilliseconds(second.text) else {
+                throw lexer.error("expected a maximum delay in seconds after 'respawn delay \(first.text)', got '\(second.text)'", at: maxMark)
+            }
+            guard m >= initial else {
+                throw lexer.error("the maximum delay \(second.text) is shorter than the delay \(first.text) after 'respawn delay'", at: maxMark)
+            }
+            maximum = m
+        }
+        try lexer.endStatement(after: "respawn delay")
+        job.respawnDelay = RespawnDelay(initialMilliseconds: initial, maximumMilliseconds: maximum)
+    }
+
+    /// Seconds as `5` or `0.25` to milliseconds, from 1 ms to a day.
+    static func delayMilliseconds(_ text: String) -> Int? {
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let whole = parts.first, isDigits(whole), whole.count <= 5, let w = Int(whole) else { return nil }
+        var ms = w * 1000
+        if parts.count == 2 {
+            let frac = parts[1]
+            guard isDigits(frac), frac.count <= 3 else { return nil }
+            ms += Int(frac + String(repeating: "0", count: 3 - frac.count))!
+        }
+        guard ms >= 1, ms <= 86_400_000 else { return nil }
+        return ms
     }
 
     /// `normal exit STATUS|SIGNAL...`: statuses 0-255 and signal names

@@ -1,0 +1,54 @@
+import Engine
+import JobFile
+import Testing
+@testable import Supervisor
+
+/// The post-mortem store, fed by hand the inputs and events a daemon sees.
+@Suite struct PostMortemStore {
+    func running(_ text: String) throws -> (Engine, Int32) {
+        var engine = Engine()
+        let job = try Parser.parse(name: "svc", text: text, file: "svc.conf")
+        _ = engine.handle(.jobClassAdded(job), at: .seconds(1))
+        let effects = engine.handle(.control(ControlRequest(id: 1, action: .start, job: "svc", wait: false)), at: .seconds(1))
+        guard let spawn = effects.compactMap({ if case .spawn(let s) = $0 { return s } else { return nil } }).first else {
+            throw PostMortemTestError()
+        }
+        _ = engine.handle(.processSpawned(spawn: spawn.id, pid: 4242), at: .seconds(1))
+        return (engine, 4242)
+    }
+
+    @Test func anOutOfMemoryKillIsTheLastFailureAndSaysSo() throws {
+        let (engine, pid) = try running("exec /bin/svc\n")
+        var pm = PostMortem()
+        pm.observe(.processOutOfMemory(pid: pid), engine: engine)
+        pm.observe(.processExited(pid: pid, status: .killed(.kill)), engine: engine)
+        let r = try #require(pm.records[InstanceKey(job: "svc")])
+        #expect(r.lastFailure?.text == "main process (4242) killed by KILL signal (out of memory)")
+        #expect(r.history.map(\.text) == ["main process (4242) killed by KILL signal (out of memory)"])
+    }
+
+    @Test func aNormalExitIsHistoryButNotAFailure() throws {
+        let (engine, pid) = try running("normal exit 3\nexec /bin/svc\n")
+        var pm = PostMortem()
+        pm.observe(.processExited(pid: pid, status: .exited(3)), engine: engine)
+        let r = try #require(pm.records[InstanceKey(job: "svc")])
+        #expect(r.lastFailure == nil)
+        #expect(r.history.count == 1)
+    }
+
+    @Test func historyKeepsTheLastTenAndInstancesAreBounded() throws {
+        let (engine, _) = try running("exec /bin/svc\n")
+        var pm = PostMortem()
+        for i in 0..<25 {
+            pm.observe(EventRecord(id: UInt64(i), name: i % 2 == 0 ? "starting" : "stopped", environment: ["JOB=svc", "INSTANCE="]), engine: engine)
+        }
+        #expect(pm.records[InstanceKey(job: "svc")]?.history.count == PostMortem.historyLength)
+        for i in 0..<(PostMortem.maxInstances + 50) {
+            pm.observe(EventRecord(id: 100, name: "starting", environment: ["JOB=j\(i)", "INSTANCE="]), engine: engine)
+        }
+        #expect(pm.records.count == PostMortem.maxInstances)
+        #expect(pm.records[InstanceKey(job: "j\(PostMortem.maxInstances + 49)")] != nil, "the newest is kept")
+    }
+}
+
+struct PostMortemTestError: Error {}
