@@ -24,6 +24,7 @@ let package = Package(
         .executable(name: "daybreak-time-bridge", targets: ["TimeBridgeTool"]),
         .executable(name: "daybreak-file-bridge", targets: ["FileBridgeTool"]),
         .executable(name: "daybreak-socket-bridge", targets: ["SocketBridgeTool"]),
+        .executable(name: "daybreak-net-bridge", targets: ["NetBridgeTool"]),
         .library(name: "JobFile", targets: ["JobFile"]),
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "Control", targets: ["Control"]),
@@ -72,6 +73,7 @@ let package = Package(
                 "TimeBridge",
                 "FileBridge",
                 "SocketBridge",
+                "NetBridge",
                 "Platform",
                 "Control",
             ],
@@ -116,6 +118,17 @@ let package = Package(
         .executableTarget(
             name: "SocketBridgeTool",
             dependencies: ["SocketBridge"],
+            swiftSettings: strict,
+            linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
+        // The net bridge: Upstart's network events from rtnetlink
+        // (docs/net-and-power-events.md). Static in release.
+        .target(
+            name: "NetBridge",
+            dependencies: ["Control", "Platform"],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "NetBridgeTool",
+            dependencies: ["NetBridge"],
             swiftSettings: strict,
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
         .executableTarget(

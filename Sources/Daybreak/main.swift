@@ -1,5 +1,6 @@
 import Control
 import FileBridge
+import NetBridge
 import Platform
 import SocketBridge
 import Supervisor
@@ -89,6 +90,10 @@ if FileBridgeMain.isInvoked(as: CommandLine.arguments.first) {
 // Called as daybreak-socket-bridge, it is the socket bridge (docs/socket-bridge.md).
 if SocketBridgeMain.isInvoked(as: CommandLine.arguments.first) {
     SocketBridgeMain.run(Array(CommandLine.arguments.dropFirst()))
+}
+// Called as daybreak-net-bridge, it is the net bridge (docs/net-and-power-events.md).
+if NetBridgeMain.isInvoked(as: CommandLine.arguments.first) {
+    NetBridgeMain.run(Array(CommandLine.arguments.dropFirst()))
 }
 
 switch Flags.parse(Array(CommandLine.arguments.dropFirst())) {
