@@ -25,6 +25,7 @@ let package = Package(
         .executable(name: "daybreak-file-bridge", targets: ["FileBridgeTool"]),
         .executable(name: "daybreak-socket-bridge", targets: ["SocketBridgeTool"]),
         .executable(name: "daybreak-net-bridge", targets: ["NetBridgeTool"]),
+        .executable(name: "daybreak-event-bridge", targets: ["EventBridgeTool"]),
         .library(name: "JobFile", targets: ["JobFile"]),
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "Control", targets: ["Control"]),
@@ -74,6 +75,7 @@ let package = Package(
                 "FileBridge",
                 "SocketBridge",
                 "NetBridge",
+                "EventBridge",
                 "Platform",
                 "Control",
             ],
@@ -129,6 +131,17 @@ let package = Package(
         .executableTarget(
             name: "NetBridgeTool",
             dependencies: ["NetBridge"],
+            swiftSettings: strict,
+            linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
+        // The event bridge: the system daemon's events in a session as
+        // `:sys:NAME` (docs/net-and-power-events.md). Static in release.
+        .target(
+            name: "EventBridge",
+            dependencies: ["Control", "Platform", "JSON"],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "EventBridgeTool",
+            dependencies: ["EventBridge"],
             swiftSettings: strict,
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
         .executableTarget(

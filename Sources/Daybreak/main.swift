@@ -1,4 +1,5 @@
 import Control
+import EventBridge
 import FileBridge
 import NetBridge
 import Platform
@@ -94,6 +95,10 @@ if SocketBridgeMain.isInvoked(as: CommandLine.arguments.first) {
 // Called as daybreak-net-bridge, it is the net bridge (docs/net-and-power-events.md).
 if NetBridgeMain.isInvoked(as: CommandLine.arguments.first) {
     NetBridgeMain.run(Array(CommandLine.arguments.dropFirst()))
+}
+// Called as daybreak-event-bridge, it is the :sys: event bridge (the same page).
+if EventBridgeMain.isInvoked(as: CommandLine.arguments.first) {
+    EventBridgeMain.run(Array(CommandLine.arguments.dropFirst()))
 }
 
 switch Flags.parse(Array(CommandLine.arguments.dropFirst())) {
