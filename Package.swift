@@ -198,6 +198,10 @@ let package = Package(
             dependencies: ["SocketBridge", "JobFile"],
             swiftSettings: strict),
         .testTarget(
+            name: "NetBridgeTests",
+            dependencies: ["NetBridge"],
+            swiftSettings: strict),
+        .testTarget(
             name: "IntegrationTests",
             dependencies: ["JobFile", "Platform"],
             swiftSettings: strict),
