@@ -24,6 +24,8 @@ let package = Package(
         .executable(name: "daybreak-time-bridge", targets: ["TimeBridgeTool"]),
         .executable(name: "daybreak-file-bridge", targets: ["FileBridgeTool"]),
         .executable(name: "daybreak-socket-bridge", targets: ["SocketBridgeTool"]),
+        .executable(name: "daybreak-net-bridge", targets: ["NetBridgeTool"]),
+        .executable(name: "daybreak-event-bridge", targets: ["EventBridgeTool"]),
         .library(name: "JobFile", targets: ["JobFile"]),
         .library(name: "Engine", targets: ["Engine"]),
         .library(name: "Control", targets: ["Control"]),
@@ -72,6 +74,8 @@ let package = Package(
                 "TimeBridge",
                 "FileBridge",
                 "SocketBridge",
+                "NetBridge",
+                "EventBridge",
                 "Platform",
                 "Control",
             ],
@@ -116,6 +120,28 @@ let package = Package(
         .executableTarget(
             name: "SocketBridgeTool",
             dependencies: ["SocketBridge"],
+            swiftSettings: strict,
+            linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
+        // The net bridge: Upstart's network events from rtnetlink
+        // (docs/net-and-power-events.md). Static in release.
+        .target(
+            name: "NetBridge",
+            dependencies: ["Control", "Platform"],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "NetBridgeTool",
+            dependencies: ["NetBridge"],
+            swiftSettings: strict,
+            linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
+        // The event bridge: the system daemon's events in a session as
+        // `:sys:NAME` (docs/net-and-power-events.md). Static in release.
+        .target(
+            name: "EventBridge",
+            dependencies: ["Control", "Platform", "JSON"],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "EventBridgeTool",
+            dependencies: ["EventBridge"],
             swiftSettings: strict,
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
         .executableTarget(
@@ -170,6 +196,10 @@ let package = Package(
         .testTarget(
             name: "SocketBridgeTests",
             dependencies: ["SocketBridge", "JobFile"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "NetBridgeTests",
+            dependencies: ["NetBridge"],
             swiftSettings: strict),
         .testTarget(
             name: "IntegrationTests",

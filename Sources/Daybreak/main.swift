@@ -1,5 +1,7 @@
 import Control
+import EventBridge
 import FileBridge
+import NetBridge
 import Platform
 import SocketBridge
 import Supervisor
@@ -97,6 +99,14 @@ if FileBridgeMain.isInvoked(as: CommandLine.arguments.first) {
 // Called as daybreak-socket-bridge, it is the socket bridge (docs/socket-bridge.md).
 if SocketBridgeMain.isInvoked(as: CommandLine.arguments.first) {
     SocketBridgeMain.run(Array(CommandLine.arguments.dropFirst()))
+}
+// Called as daybreak-net-bridge, it is the net bridge (docs/net-and-power-events.md).
+if NetBridgeMain.isInvoked(as: CommandLine.arguments.first) {
+    NetBridgeMain.run(Array(CommandLine.arguments.dropFirst()))
+}
+// Called as daybreak-event-bridge, it is the :sys: event bridge (the same page).
+if EventBridgeMain.isInvoked(as: CommandLine.arguments.first) {
+    EventBridgeMain.run(Array(CommandLine.arguments.dropFirst()))
 }
 
 switch Flags.parse(Array(CommandLine.arguments.dropFirst())) {
