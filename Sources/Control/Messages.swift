@@ -15,6 +15,7 @@ public enum Method: String, CaseIterable, Sendable {
     case listEnv = "list-env", getEnv = "get-env", setEnv = "set-env", unsetEnv = "unset-env", resetEnv = "reset-env"
     case usage, subscribe
     case notifyDiskWriteable = "notify-disk-writeable"
+    case reexec
 
     /// Methods any local user may call; the rest need root or, in user
     /// mode, the session's owner.

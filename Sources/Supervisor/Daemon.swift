@@ -75,6 +75,8 @@ public final class Daemon {
     /// Set after work that built large temporaries; the loop then trims the heap.
     var heavyWorkDone = false
     var exitStatus: Int32?
+    /// The answer to `initctl reexec`, sent by the new daemon (`Reexec.swift`).
+    var reexecReply: (client: Int32, frame: [UInt8])?
     /// The set of signals the daemon takes through its signalfd.
     static let handledSignals: [Int32] = [SignalNumber.child, SignalNumber.terminate, SignalNumber.interrupt, SignalNumber.hangup, SignalNumber.windowChange, SignalNumber.power, SignalNumber.user1]
 
@@ -93,7 +95,13 @@ public final class Daemon {
         do {
             epoll = try Epoll()
             timer = try Platform.Timer()
-            server = try ControlServer.open(path: options.socketPath, userMode: options.userMode)
+            if let document = options.restoring {
+                // A re-exec: the listener was kept open across the exec.
+                server = ControlServer(listener: document.shell.listener, path: document.shell.socketPath)
+                ReexecSupport.closeOnExec(document.shell.listener)
+            } else {
+                server = try ControlServer.open(path: options.socketPath, userMode: options.userMode)
+            }
         } catch {
             throw DaemonError(error.description)
         }
@@ -109,7 +117,8 @@ public final class Daemon {
             environment.append("UPSTART_SESSION=" + SocketPath.sessionAddress(for: options.socketPath))
         }
         let own = Environment.current.map { "\($0.key)=\($0.value)" }.sorted()
-        engine = Engine(configuration: EngineConfiguration(defaultEnvironment: environment, daemonEnvironment: own, verbose: options.verbose))
+        engine = options.restoring.map { Engine(state: $0.engine) }
+            ?? Engine(configuration: EngineConfiguration(defaultEnvironment: environment, daemonEnvironment: own, verbose: options.verbose))
         sources = JobSources(directories: options.confDirectories)
         containment = options.useCgroups
             ? Containment.setUp(daemonPid: Process.currentID, isPID1: options.isPID1)
@@ -143,10 +152,19 @@ public final class Daemon {
     /// Returns the exit status.
     public func run() -> Int32 {
         log.write(.info, "listening on \(server.path)")
-        loadConfigurationNow()
-        reportMissingDirectories()
-        if let event = options.startupEvent {
-            feed(.emit(name: event, environment: [], waiter: nil))
+        if let document = options.restoring {
+            // A re-exec: the state goes on; the job directories are read
+            // again (an edit made meanwhile applies as after any reading),
+            // and children that died during the exec are reaped now.
+            restore(document.shell)
+            loadConfigurationNow()
+            reapChildren()
+        } else {
+            loadConfigurationNow()
+            reportMissingDirectories()
+            if let event = options.startupEvent {
+                feed(.emit(name: event, environment: [], waiter: nil))
+            }
         }
         let status = loop()
         containment.tearDown { while (try? Reaper.reap(-1)) ?? nil != nil {} }

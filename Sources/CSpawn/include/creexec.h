@@ -1,0 +1,8 @@
+#ifndef CREEXEC_H
+#define CREEXEC_H
+
+/// An anonymous in-memory file, not close-on-exec (memfd_create(2)), for
+/// the state document of a re-exec. -1 with errno set on failure.
+int creexec_memfd(const char *name);
+
+#endif
