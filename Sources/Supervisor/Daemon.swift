@@ -153,12 +153,13 @@ public final class Daemon {
     public func run() -> Int32 {
         log.write(.info, "listening on \(server.path)")
         if let document = options.restoring {
-            // A re-exec: the state goes on; the job directories are read
-            // again (an edit made meanwhile applies as after any reading),
-            // and children that died during the exec are reaped now.
+            // A re-exec: the state goes on; children that died during the
+            // exec are reaped now; the job directories are read again on
+            // the reading thread (an edit made meanwhile applies as after
+            // any reading), so requests are answered meanwhile.
             restore(document.shell)
-            loadConfigurationNow()
             reapChildren()
+            reloadConfiguration()
         } else {
             loadConfigurationNow()
             reportMissingDirectories()
@@ -492,8 +493,8 @@ public final class Daemon {
     }
 
     /// Applies a finished reading (the reading thread's descriptor became readable).
-    func finishReload() {
-        guard let job = reload, let reading = job.take() else { return }
+    func finishReload(waiting: Bool = false) {
+        guard let job = reload, let reading = waiting ? job.wait() : job.take() else { return }
         epoll.unwatch(job.fd)
         reload = nil
         applyReading(reading)

@@ -19,7 +19,7 @@ import Platform
 ///
 /// Not carried: a request a client had only partly sent (its connection is
 /// kept, the partial frame is lost), a reading of the job directories in
-/// progress (a re-exec is refused until it ends), and `expect fork|daemon`
+/// progress (it is waited for and applied first), and `expect fork|daemon`
 /// tracking (ptrace state cannot be handed over: a re-exec is refused, with
 /// a message, while such a job is being traced or an `expect stop` process
 /// has not stopped yet).
@@ -33,7 +33,6 @@ extension Daemon {
         if !expectStop.isEmpty {
             return "cannot re-exec while an expect stop job has not stopped yet (\(expectStop.values.map(\.label).sorted().joined(separator: ", ")))"
         }
-        if reload != nil { return "cannot re-exec while the job directories are being read; try again" }
         if options.executable == nil { return "cannot re-exec: the daemon's executable is not known" }
         return nil
     }
@@ -94,6 +93,10 @@ extension Daemon {
     func reexec() -> String? {
         if let why = reexecRefusal() { return why }
         let started = monotonicNanoseconds()
+        // A reading of the job directories in progress is waited for and
+        // applied (it is not carried across).
+        for _ in 0..<4 where reload != nil { finishReload(waiting: true) }
+        if reload != nil { return "cannot re-exec while the job directories are being read; try again" }
         let document = reexecDocument()
         let bytes: [UInt8]
         do {

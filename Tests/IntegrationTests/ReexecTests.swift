@@ -87,4 +87,48 @@ import Glibc
         let main = try #require(pid(in: text))
         #expect(try d.initctl("status", "slow").stdout == "slow start/running, process \(main)\n")
     }
+
+    @Test func aSubscriberKeepsItsConnectionAcrossAReexec() throws {
+        let d = try TestDaemon(jobs: ["t": "task\nstart on ping\nexec /bin/true\n"])
+        defer { d.stop() }
+        let monitor = Foundation.Process()
+        monitor.executableURL = binDirectory.appendingPathComponent("initctl")
+        monitor.arguments = ["--socket", d.socket, "monitor"]
+        let pipe = Pipe()
+        monitor.standardOutput = pipe
+        try monitor.run()
+        defer { if monitor.isRunning { kill(monitor.processIdentifier, SIGKILL) }; monitor.waitUntilExit() }
+        usleep(300_000)
+        #expect(try d.initctl("reexec").status == 0, "\(d.daemonLog)")
+        _ = try d.initctl("emit", "ping", "K=V")
+        usleep(300_000)
+        #expect(monitor.isRunning, "the monitor lost its connection")
+        kill(monitor.processIdentifier, SIGKILL)
+        monitor.waitUntilExit()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(text.contains("event ping K=V\n"), "\(text)")
+        #expect(text.contains("event stopped JOB=t INSTANCE= RESULT=ok\n"), "\(text)")
+    }
+
+    /// A document the daemon cannot read (corrupt, or of a version it does
+    /// not know) is said on the log and the daemon starts afresh: it reads
+    /// the job files and emits its startup event, and never crashes.
+    @Test(arguments: [
+        ("{\"format\":\"daybreak-state\",\"vers", "the state document is not valid JSON"),
+        ("{\"format\":\"daybreak-state\",\"version\":99}", "the state document is version 99, and this build reads version 1 only"),
+        ("{\"format\":\"daybreak-state\",\"version\":1,\"engine\":[]}", "the state document (version 1) does not decode"),
+    ])
+    func aRefusedStateDocumentStartsAfreshWithAMessage(document: String, message: String) throws {
+        let dir = try TempDir()
+        let file = dir.path("state")
+        try document.write(toFile: file, atomically: true, encoding: .utf8)
+        // The shell execs the daemon with the document on descriptor 9.
+        let booted = dir.path("booted")
+        let d = try TestDaemon(jobs: ["boot": "start on startup\ntask\nexec /bin/sh -c 'echo > \(booted)'\n"],
+                               wrapper: ["/bin/sh", "-c", "exec \"$0\" \"$@\" --state-fd 9 9<\(file)"])
+        defer { d.stop() }
+        #expect(d.daemonLog.contains("daybreak: " + message), "\(d.daemonLog)")
+        #expect(d.daemonLog.contains("starting afresh: the job files are read again"), "\(d.daemonLog)")
+        #expect(eventually(timeout: 5) { FileManager.default.fileExists(atPath: booted) }, "\(d.daemonLog)")
+    }
 }
