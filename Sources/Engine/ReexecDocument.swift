@@ -228,3 +228,30 @@ extension Engine {
         return held
     }
 }
+
+extension Engine {
+    /// Recovery after a crash: takes an instance back as `start/running`
+    /// with `mainPid` as its main process, as a new daemon finds it in the
+    /// cgroup of a previous one that is gone. Nothing is spawned and no job
+    /// event is emitted (the instance was running all along); from here on
+    /// it is supervised as any other: its exit is reported with
+    /// `.processExited` (respawn, `stop on` and `stop` work as usual).
+    /// Refused (nil, no change) when the job is not loaded or the instance
+    /// exists already, so nothing runs twice.
+    public mutating func adoptRunning(job: String, instance: String, mainPid: Int32, at time: EngineTime) -> [Effect]? {
+        now = time
+        out = []
+        guard let entry = state.classes[job], !entry.removed, mainPid > 0 else { return nil }
+        let key = InstanceKey(job: job, instance: instance)
+        guard state.instances[key] == nil, state.pidIndex[mainPid] == nil else { return nil }
+        createInstance(key)
+        state.instances[key]!.goal = .start
+        state.instances[key]!.state = .running
+        state.instances[key]!.level = .up
+        state.instances[key]!.pids[.main] = mainPid
+        state.pidIndex[mainPid] = ProcessOwner(key: key, kind: .main)
+        info("\(key) taken back as running, process \(mainPid)")
+        whileChanged(job)
+        return out
+    }
+}

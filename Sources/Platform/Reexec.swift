@@ -92,6 +92,44 @@ public enum ReexecSupport {
         FileSystem.resolvedLink("/proc/self/ns/pid") == "pid:[4026531836]"
     }
 
+    /// A pidfd for `pid` (readable once it exits), or nil.
+    public static func pidfd(_ pid: Int32) -> Int32? {
+        let fd = creexec_pidfd_open(pid)
+        return fd >= 0 ? fd : nil
+    }
+
+    /// The names of the subdirectories of a directory (none if unreadable).
+    public static func subdirectories(of path: String) -> [String] {
+        guard let dir = opendir(path) else { return [] }
+        defer { closedir(dir) }
+        var out: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name == "." || name == ".." { continue }
+            if FileSystem.kind(of: path + "/" + name) == .directory { out.append(name) }
+        }
+        return out.sorted()
+    }
+
+    /// Whether a process exists and is not a zombie.
+    public static func isRunning(_ pid: Int32) -> Bool {
+        guard let bytes = try? FileSystem.readFile("/proc/\(pid)/stat") else { return false }
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let close = text.lastIndex(of: ")") else { return false }
+        return text[text.index(after: close)...].split(separator: " ").first != "Z"
+    }
+
+    /// The parent of a process, from /proc (nil if it is gone).
+    public static func parent(of pid: Int32) -> Int32? {
+        guard let bytes = try? FileSystem.readFile("/proc/\(pid)/stat") else { return nil }
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let close = text.lastIndex(of: ")") else { return nil }
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        return fields.count > 1 ? Int32(fields[1]) : nil
+    }
+
     /// execv(2); returns only on failure, with the reason.
     public static func exec(_ path: String, _ arguments: [String]) -> PlatformError {
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }

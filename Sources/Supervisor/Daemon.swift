@@ -77,6 +77,8 @@ public final class Daemon {
     var exitStatus: Int32?
     /// The answer to `initctl reexec`, sent by the new daemon (`Reexec.swift`).
     var reexecReply: (client: Int32, frame: [UInt8])?
+    /// pidfds of main processes taken back from a daemon that crashed (`Recovery.swift`).
+    var adoptedPidfds: [Int32: Int32] = [:]
     /// The set of signals the daemon takes through its signalfd.
     static let handledSignals: [Int32] = [SignalNumber.child, SignalNumber.terminate, SignalNumber.interrupt, SignalNumber.hangup, SignalNumber.windowChange, SignalNumber.power, SignalNumber.user1]
 
@@ -162,6 +164,7 @@ public final class Daemon {
             reloadConfiguration()
         } else {
             loadConfigurationNow()
+            adoptOrphanedGroups()
             reportMissingDirectories()
             if let event = options.startupEvent {
                 feed(.emit(name: event, environment: [], waiter: nil))

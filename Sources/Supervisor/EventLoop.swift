@@ -54,6 +54,8 @@ extension Daemon {
             finishReload()
         } else if server.clients[fd] != nil {
             serviceClient(fd, events)
+        } else if adoptedPidfds[fd] != nil {
+            adoptedExited(fd)
         } else if notifierByFD[fd] != nil {
             readNotify(fd)
         } else if logs?.masters[fd] != nil {

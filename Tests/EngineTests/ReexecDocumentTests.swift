@@ -1,5 +1,6 @@
 import FoundationEssentials
 import JSON
+import JobFile
 import Testing
 @testable import Engine
 
@@ -97,4 +98,24 @@ private let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent(
     #expect(doc.engine.instances.count == 5)
     #expect(doc.shell.pending.first?.method == "start")
     #expect(doc.shell.clients.first?.output == [0, 0, 0, 2, 123, 125])
+}
+
+@Test func adoptedInstanceRunsAndIsSupervisedAsAnyOther() throws {
+    var h = Harness()
+    h.add("svc", "respawn\nexec /bin/svc\n")
+    h.add("plain", "exec /bin/plain\n")
+    #expect(h.engine.adoptRunning(job: "svc", instance: "", mainPid: 4242, at: EngineTime(nanoseconds: 0)) != nil)
+    #expect(h.engine.adoptRunning(job: "plain", instance: "", mainPid: 4343, at: EngineTime(nanoseconds: 0)) != nil)
+    #expect(h.goalState("svc") == "start/running")
+    #expect(h.pid("svc") == 4242)
+    // Nothing runs twice: a second adoption, or of an unknown job, is refused.
+    #expect(h.engine.adoptRunning(job: "svc", instance: "", mainPid: 5000, at: EngineTime(nanoseconds: 0)) == nil)
+    #expect(h.engine.adoptRunning(job: "nosuch", instance: "", mainPid: 5001, at: EngineTime(nanoseconds: 0)) == nil)
+    // Its death is respawned; a stop stops the other.
+    h.send(.processExited(pid: 4242, status: .killed(Signal(number: 9))))
+    #expect(h.goalState("svc") == "start/running")
+    #expect(h.pid("svc") != 4242 && h.pid("svc") != nil)
+    _ = h.request(.stop, "plain")
+    h.send(.processExited(pid: 4343, status: .killed(Signal(number: 15))))
+    #expect(h.goalState("plain") == nil || h.goalState("plain") == "stop/waiting")
 }

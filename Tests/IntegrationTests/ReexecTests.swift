@@ -131,4 +131,42 @@ import Glibc
         #expect(d.daemonLog.contains("starting afresh: the job files are read again"), "\(d.daemonLog)")
         #expect(eventually(timeout: 5) { FileManager.default.fileExists(atPath: booted) }, "\(d.daemonLog)")
     }
+
+    /// Recovery: the daemon is SIGKILLed with 50 jobs running; a new one
+    /// finds its groups, takes every job back as running with the same
+    /// pid, starts none twice, supervises them (a respawn, a stop), and
+    /// leaves no group behind.
+    @Test func aNewDaemonAdoptsTheGroupsOfOneThatWasKilled() throws {
+        let first = try TestDaemon()
+        defer { first.stop() }
+        for i in 0..<50 { try first.job("j\(i)", "respawn\nexec /bin/sleep 600\n") }
+        _ = try first.initctl("reload-configuration")
+        var pids: [String: Int32] = [:]
+        for i in 0..<50 { pids["j\(i)"] = try #require(pid(in: try first.initctl("start", "j\(i)").stdout)) }
+        guard !cgroupDirectories(daemonPid: first.daemonPid).isEmpty else { return }  // no cgroups here: nothing to adopt
+        let firstPid = first.daemonPid
+        kill(firstPid, SIGKILL)
+        #expect(eventually(timeout: 5) { !isAlive(firstPid) })
+        let second = try TestDaemon(arguments: ["--confdir", first.jobs.path])
+        defer { second.stop() }
+        #expect(second.daemonLog.contains("daemon \(firstPid) is gone"), "\(second.daemonLog)")
+        for (job, p) in pids {
+            #expect(try second.initctl("status", job).stdout == "\(job) start/running, process \(p)\n")
+        }
+        // No duplicate: start finds it running.
+        let again = try second.initctl("start", "j0")
+        #expect(again.status == 1 && again.stderr == "initctl: Job is already running: j0\n")
+        // Supervised: a death is respawned, a stop stops.
+        kill(pids["j1"]!, SIGKILL)
+        #expect(eventually(timeout: 10) {
+            let line = (try? second.initctl("status", "j1").stdout) ?? ""
+            return line.hasPrefix("j1 start/running, process ") && pid(in: line) != pids["j1"]
+        }, "\(second.daemonLog)")
+        #expect(try second.initctl("stop", "j2").stdout == "j2 stop/waiting\n")
+        #expect(eventually(timeout: 5) { !isAlive(pids["j2"]!) })
+        #expect(cgroupDirectories(daemonPid: firstPid).isEmpty, "the dead daemon's groups are gone")
+        second.stop()
+        #expect(second.leftCgroups.isEmpty, "\(second.leftCgroups)")
+        for (_, p) in pids { #expect(!isAlive(p)) }
+    }
 }
