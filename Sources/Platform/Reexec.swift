@@ -113,6 +113,9 @@ public enum ReexecSupport {
         return out.sorted()
     }
 
+    /// Removes a file, if it is there.
+    public static func removeFile(_ path: String) { _ = unlink(path) }
+
     /// Whether a process exists and is not a zombie.
     public static func isRunning(_ pid: Int32) -> Bool {
         guard let bytes = try? FileSystem.readFile("/proc/\(pid)/stat") else { return false }

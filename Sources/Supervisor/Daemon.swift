@@ -175,6 +175,7 @@ public final class Daemon {
         // Nothing answers there any more: a socket file left behind would
         // only make clients wait for a daemon that is gone.
         UnixSocket.closeListener(server.listener, path: server.path)
+        ReexecSupport.removeFile(server.path + ".pid")
         return status
     }
 

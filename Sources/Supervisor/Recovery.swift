@@ -4,7 +4,8 @@ import Platform
 
 /// Recovery after a crash: a daemon that starts and finds the groups of a
 /// previous daemon that is gone (`daybreak-PID` beside its own, PID no
-/// longer running) takes them over.
+/// longer running, and named in `SOCKET.pid` as the last daemon on the
+/// same control socket) takes them over.
 ///
 /// - Each instance group whose job is loaded is taken back as running:
 ///   its processes move into this daemon's group for the instance, the
@@ -22,12 +23,24 @@ import Platform
 /// previous daemon, if one crashed, may still run unsupervised.
 extension Daemon {
     func adoptOrphanedGroups() {
+        // Only a user-mode daemon looks: as PID 1 of a pid namespace it
+        // cannot tell whether the daemons named by other groups still run
+        // (they are outside its /proc), and as PID 1 of a machine there is
+        // no previous daemon that could have crashed.
+        guard options.userMode && !options.isPID1 else { return }
         guard let h = containment.hierarchy, let ownBase = containment.base else {
             log.write(.info, "no cgroups: processes left by a previous daemon that crashed, if any, are not known to this one and may still run")
             return
         }
+        // Only the previous daemon on the same control socket: its pid is
+        // in SOCKET.pid (written at start-up, removed at a clean exit).
+        // Other daemons' groups (other users' sessions, other sockets) in
+        // the same parent group are never touched.
+        let pidFile = server.path + ".pid"
+        let previous = (try? FileSystem.readFile(pidFile)).flatMap { Int32(String(decoding: $0, as: UTF8.self).filter { $0.isNumber }) }
+        _ = FileSystem.writeAtomically(Array("\(Process.currentID)\n".utf8), to: pidFile)
         for name in ReexecSupport.subdirectories(of: h.ownDirectory) where name.hasPrefix("daybreak-") {
-            guard let pid = Int32(name.dropFirst("daybreak-".count)), pid != Process.currentID,
+            guard let pid = Int32(name.dropFirst("daybreak-".count)), pid == previous, pid != Process.currentID,
                   !ReexecSupport.isRunning(pid) else { continue }
             let oldBase = h.ownDirectory + "/" + name
             guard oldBase != ownBase else { continue }

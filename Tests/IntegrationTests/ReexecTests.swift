@@ -147,26 +147,43 @@ import Glibc
         let firstPid = first.daemonPid
         kill(firstPid, SIGKILL)
         #expect(eventually(timeout: 5) { !isAlive(firstPid) })
-        let second = try TestDaemon(arguments: ["--confdir", first.jobs.path])
-        defer { second.stop() }
-        #expect(second.daemonLog.contains("daemon \(firstPid) is gone"), "\(second.daemonLog)")
+        // A new daemon on the same socket and jobs (with the marker, so the
+        // harness kills anything left).
+        let second = Foundation.Process()
+        second.executableURL = binDirectory.appendingPathComponent("daybreak")
+        second.arguments = ["--user", "--confdir", first.jobs.path, "--logdir", first.logs.path, "--socket", first.socket]
+        second.environment = ["PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "HOME": first.dir.url.path,
+                              "XDG_RUNTIME_DIR": first.dir.path("run"), "DAYBREAK_TEST_ID": first.marker]
+        let errors = Pipe()
+        second.standardOutput = FileHandle.nullDevice
+        second.standardError = errors
+        try second.run()
+        let secondPid = second.processIdentifier
+        defer {
+            if second.isRunning { kill(secondPid, SIGKILL) }
+            removeCgroups(of: secondPid)
+        }
+        #expect(eventually(timeout: 10) { (try? first.initctl("version"))?.status == 0 })
         for (job, p) in pids {
-            #expect(try second.initctl("status", job).stdout == "\(job) start/running, process \(p)\n")
+            #expect(try first.initctl("status", job).stdout == "\(job) start/running, process \(p)\n")
         }
         // No duplicate: start finds it running.
-        let again = try second.initctl("start", "j0")
+        let again = try first.initctl("start", "j0")
         #expect(again.status == 1 && again.stderr == "initctl: Job is already running: j0\n")
         // Supervised: a death is respawned, a stop stops.
         kill(pids["j1"]!, SIGKILL)
         #expect(eventually(timeout: 10) {
-            let line = (try? second.initctl("status", "j1").stdout) ?? ""
+            let line = (try? first.initctl("status", "j1").stdout) ?? ""
             return line.hasPrefix("j1 start/running, process ") && pid(in: line) != pids["j1"]
-        }, "\(second.daemonLog)")
-        #expect(try second.initctl("stop", "j2").stdout == "j2 stop/waiting\n")
+        })
+        #expect(try first.initctl("stop", "j2").stdout == "j2 stop/waiting\n")
         #expect(eventually(timeout: 5) { !isAlive(pids["j2"]!) })
         #expect(cgroupDirectories(daemonPid: firstPid).isEmpty, "the dead daemon's groups are gone")
-        second.stop()
-        #expect(second.leftCgroups.isEmpty, "\(second.leftCgroups)")
+        kill(secondPid, SIGTERM)
+        #expect(eventually(timeout: 15) { !second.isRunning })
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("daemon \(firstPid) is gone"), "\(log)")
+        #expect(cgroupDirectories(daemonPid: secondPid).isEmpty)
         for (_, p) in pids { #expect(!isAlive(p)) }
     }
 }
