@@ -52,7 +52,7 @@ let package = Package(
         // Pure: the job-file language. No syscalls, no Foundation.
         .target(name: "JobFile", dependencies: ["JSON", "TimeSchedule", "FileWatch"], swiftSettings: strict),
         // Pure: events, goals and states. Depends only on JobFile.
-        .target(name: "Engine", dependencies: ["JobFile"], swiftSettings: strict),
+        .target(name: "Engine", dependencies: ["JobFile", "JSON"], swiftSettings: strict),
         // The async-signal-safe child side of spawning, in C.
         .target(name: "CSpawn"),
         // Typed wrappers over the Linux calls the shell needs.
@@ -71,6 +71,7 @@ let package = Package(
             name: "Daybreak",
             dependencies: [
                 "Supervisor",
+                "Engine",
                 "TimeBridge",
                 "FileBridge",
                 "SocketBridge",

@@ -43,5 +43,10 @@ let package = Package(
             name: "FuzzControl",
             dependencies: ["FuzzSupport", .product(name: "Control", package: root), .product(name: "JSON", package: root)],
             swiftSettings: v6),
+        // The re-exec state document: ReexecDocument.decode (docs/running.md).
+        .executableTarget(
+            name: "FuzzReexec",
+            dependencies: ["FuzzSupport", .product(name: "Engine", package: root)],
+            swiftSettings: v6),
     ]
 )

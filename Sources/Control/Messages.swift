@@ -18,6 +18,7 @@ public enum Method: String, CaseIterable, Sendable {
     /// `initctl log JOB [-n N] [-f]` and `initctl reopen-logs`.
     case log
     case reopenLogs = "reopen-logs"
+    case reexec
 
     /// Methods any local user may call; the rest need root or, in user
     /// mode, the session's owner.

@@ -46,7 +46,7 @@ struct Flags {
                                  owns them): stop reaches the main process's group only
           --socket PATH          the control socket's path; in user mode its directory must be
                                  owned by you and private (mode 0700), or it is refused
-          --state-fd FD          stateful re-exec (not supported by this build)
+          --state-fd FD          resume from the state document on descriptor FD (set by initctl reexec)
           -h, --help             show this help
               --version              show the version
 

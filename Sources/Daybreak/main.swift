@@ -1,5 +1,6 @@
 import Control
 import EventBridge
+import Engine
 import FileBridge
 import NetBridge
 import Platform
@@ -15,10 +16,8 @@ struct DaybreakCommand {
         let user = flags.user, confdir = flags.confdir, logdir = flags.logdir, noLog = flags.noLog
         let socket = flags.socket, startupEvent = flags.startupEvent, noStartupEvent = flags.noStartupEvent
         let verbose = flags.verbose, debug = flags.debug, noInotify = flags.noInotify, noCgroups = flags.noCgroups
-        if flags.stateFd != nil {
-            fail("--state-fd (stateful re-exec) is not supported by this build")
-        }
         let env = Environment.current
+        let restoring = flags.stateFd.flatMap(readStateDocument)
         let home = env["HOME"] ?? "/"
         var options = DaemonOptions()
         options.isPID1 = Identity.processID == 1
@@ -51,12 +50,16 @@ struct DaybreakCommand {
         options.debug = debug
         options.useInotify = !noInotify
         options.useCgroups = !noCgroups
+        options.executable = ReexecSupport.resolveExecutable(CommandLine.arguments.first, path: env["PATH"])
+        options.arguments = argumentsWithoutStateFD(Array(CommandLine.arguments.dropFirst()))
+        options.restoring = restoring
         let daemon: Daemon
         do {
             daemon = try Daemon(options: options)
         } catch {
             fail(error.description)
         }
+        if restoring != nil { Process.exit(daemon.run()) }
         let mode = user ? "--user " : ""
         let logs = options.logDirectory.map { "job output goes to \($0)/JOB.log" } ?? "job output is discarded (--no-log)"
         FileSystem.writeStandardError("""
@@ -79,6 +82,39 @@ func initctlCommand() -> String {
     if FileSystem.kind(of: dir + "/initctl") == .regular { return dir + "/initctl" }
     if dir.contains("/.build/") { return "swift run initctl" }
     return "initctl"
+}
+
+/// Reads and decodes the state document of a re-exec (`--state-fd N`).
+/// A document that cannot be read, or is refused (another version, not
+/// valid), is said on the log and the daemon starts afresh: the job files
+/// are read again and running processes are left as they are (they are
+/// still this pid's children, reaped when they end), never a crash.
+func readStateDocument(_ text: String) -> ReexecDocument? {
+    guard let fd = Int32(text), fd >= 0 else { fail("--state-fd needs a descriptor number, not '\(text)'") }
+    guard let bytes = ReexecSupport.readState(fd) else {
+        FileSystem.writeStandardError("daybreak: cannot read the state document on descriptor \(fd); starting afresh: the job files are read again, running processes are left as they are\n")
+        return nil
+    }
+    switch ReexecDocument.decode(bytes) {
+    case .success(let document):
+        return document
+    case .failure(let error):
+        FileSystem.writeStandardError("daybreak: \(error); starting afresh: the job files are read again, running processes are left as they are\n")
+        return nil
+    }
+}
+
+/// The daemon's arguments without `--state-fd N` (for the next re-exec).
+func argumentsWithoutStateFD(_ arguments: [String]) -> [String] {
+    var out: [String] = []
+    var skip = false
+    for a in arguments {
+        if skip { skip = false; continue }
+        if a == "--state-fd" { skip = true; continue }
+        if a.hasPrefix("--state-fd=") { continue }
+        out.append(a)
+    }
+    return out
 }
 
 func fail(_ message: String) -> Never {

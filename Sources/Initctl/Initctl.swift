@@ -151,6 +151,10 @@ extension Verb {
              usage: "notify-disk-writeable", maxArguments: 0) { inv throws(CommandFailure) in
             _ = try inv.globals.withClient { client throws(ControlError) in try client.call(.notifyDiskWriteable) }
         },
+        Verb(name: "reexec", summary: "re-execute the daemon, keeping its jobs and their state", usage: "reexec", maxArguments: 0,
+             detail: "The daemon writes its state, execs its binary (a new version after an upgrade) and goes on: jobs keep their pids. Returns once the new daemon has taken the state back.") { inv throws(CommandFailure) in
+            _ = try inv.globals.withClient { client throws(ControlError) in try client.call(.reexec) }
+        },
         Verb(name: "list-timers", summary: "list the time bridge's timers: job, next run, last run", usage: "list-timers [--state FILE]",
              options: ["--state": "state"], maxArguments: 0,
              detail: "Reads the state file of daybreak-time-bridge (system: /var/lib/daybreak/time-bridge.state; with --user or inside a session: $XDG_STATE_HOME/daybreak/time-bridge.state), where the bridge writes each timer's runs and when it runs next. Times are local.") { inv throws(CommandFailure) in

@@ -22,6 +22,12 @@ public final class NotifySocket {
         self.address = "@" + name
     }
 
+    /// Takes over a socket kept open across a re-exec.
+    public init(adopting fd: Int32, address: String) {
+        self.fd = fd
+        self.address = address
+    }
+
     /// The next waiting message and its sender's pid (0 if unknown), or nil.
     public func receive() -> (text: String, pid: Int32)? {
         var buffer = [UInt8](repeating: 0, count: 4096)

@@ -89,6 +89,9 @@ final class Client {
     /// Bytes waiting to be sent.
     var waiting: Int { outbox.count - sent }
 
+    /// The bytes waiting to be sent (for a re-exec's document).
+    var unsent: [UInt8] { Array(outbox[sent...]) }
+
     /// Queues one encoded frame.
     func queue(frame: [UInt8], now: Int64) {
         if waiting == 0 { waitingSince = now }

@@ -80,6 +80,10 @@ public final class Daemon {
     /// Set after work that built large temporaries; the loop then trims the heap.
     var heavyWorkDone = false
     var exitStatus: Int32?
+    /// The answer to `initctl reexec`, sent by the new daemon (`Reexec.swift`).
+    var reexecReply: (client: Int32, frame: [UInt8])?
+    /// pidfds of main processes taken back from a daemon that crashed (`Recovery.swift`).
+    var adoptedPidfds: [Int32: Int32] = [:]
     /// The set of signals the daemon takes through its signalfd.
     static let handledSignals: [Int32] = [SignalNumber.child, SignalNumber.terminate, SignalNumber.interrupt, SignalNumber.hangup, SignalNumber.windowChange, SignalNumber.power, SignalNumber.user1]
 
@@ -99,7 +103,13 @@ public final class Daemon {
         do {
             epoll = try Epoll()
             timer = try Platform.Timer()
-            server = try ControlServer.open(path: options.socketPath, userMode: options.userMode)
+            if let document = options.restoring {
+                // A re-exec: the listener was kept open across the exec.
+                server = ControlServer(listener: document.shell.listener, path: document.shell.socketPath)
+                ReexecSupport.closeOnExec(document.shell.listener)
+            } else {
+                server = try ControlServer.open(path: options.socketPath, userMode: options.userMode)
+            }
         } catch {
             throw DaemonError(error.description)
         }
@@ -115,7 +125,8 @@ public final class Daemon {
             environment.append("UPSTART_SESSION=" + SocketPath.sessionAddress(for: options.socketPath))
         }
         let own = Environment.current.map { "\($0.key)=\($0.value)" }.sorted()
-        engine = Engine(configuration: EngineConfiguration(defaultEnvironment: environment, daemonEnvironment: own, verbose: options.verbose))
+        engine = options.restoring.map { Engine(state: $0.engine) }
+            ?? Engine(configuration: EngineConfiguration(defaultEnvironment: environment, daemonEnvironment: own, verbose: options.verbose))
         sources = JobSources(directories: options.confDirectories)
         containment = options.useCgroups
             ? Containment.setUp(daemonPid: Process.currentID, isPID1: options.isPID1)
@@ -149,16 +160,28 @@ public final class Daemon {
     /// Returns the exit status.
     public func run() -> Int32 {
         log.write(.info, "listening on \(server.path)")
-        loadConfigurationNow()
-        reportMissingDirectories()
-        if let event = options.startupEvent {
-            feed(.emit(name: event, environment: [], waiter: nil))
+        if let document = options.restoring {
+            // A re-exec: the state goes on; children that died during the
+            // exec are reaped now; the job directories are read again on
+            // the reading thread (an edit made meanwhile applies as after
+            // any reading), so requests are answered meanwhile.
+            restore(document.shell)
+            reapChildren()
+            reloadConfiguration()
+        } else {
+            loadConfigurationNow()
+            adoptOrphanedGroups()
+            reportMissingDirectories()
+            if let event = options.startupEvent {
+                feed(.emit(name: event, environment: [], waiter: nil))
+            }
         }
         let status = loop()
         containment.tearDown { while (try? Reaper.reap(-1)) ?? nil != nil {} }
         // Nothing answers there any more: a socket file left behind would
         // only make clients wait for a daemon that is gone.
         UnixSocket.closeListener(server.listener, path: server.path)
+        ReexecSupport.removeFile(server.path + ".pid")
         return status
     }
 
@@ -492,8 +515,8 @@ public final class Daemon {
     }
 
     /// Applies a finished reading (the reading thread's descriptor became readable).
-    func finishReload() {
-        guard let job = reload, let reading = job.take() else { return }
+    func finishReload(waiting: Bool = false) {
+        guard let job = reload, let reading = waiting ? job.wait() : job.take() else { return }
         epoll.unwatch(job.fd)
         reload = nil
         applyReading(reading)

@@ -54,6 +54,8 @@ extension Daemon {
             finishReload()
         } else if server.clients[fd] != nil {
             serviceClient(fd, events)
+        } else if adoptedPidfds[fd] != nil {
+            adoptedExited(fd)
         } else if notifierByFD[fd] != nil {
             readNotify(fd)
         } else if logs?.masters[fd] != nil {
@@ -78,7 +80,13 @@ extension Daemon {
             case SignalNumber.child:
                 break
             case SignalNumber.terminate:
-                beginShutdown("received SIGTERM")
+                // PID 1 of the machine: re-exec, as Upstart does; anywhere
+                // else (user mode, a container) SIGTERM means stop everything.
+                if options.isPID1 && ReexecSupport.inInitialPidNamespace && !shuttingDown {
+                    if let why = reexec() { log.write(.error, why) }
+                } else {
+                    beginShutdown("received SIGTERM")
+                }
             case SignalNumber.interrupt:
                 if options.isPID1 {
                     feed(.emit(name: "control-alt-delete", environment: [], waiter: nil))

@@ -27,11 +27,11 @@ struct JobLogs {
 
     let directory: String
     /// pty master descriptor to log file path.
-    private(set) var masters: [Int32: String] = [:]
+    var masters: [Int32: String] = [:]
     /// The process each master was opened for, and back.
-    private var masterByPid: [Int32: Int32] = [:]
-    private var pidByMaster: [Int32: Int32] = [:]
-    private var held: [String: [UInt8]] = [:]
+    var masterByPid: [Int32: Int32] = [:]
+    var pidByMaster: [Int32: Int32] = [:]
+    var held: [String: [UInt8]] = [:]
 
     init(directory: String) {
         self.directory = directory

@@ -1,4 +1,5 @@
 import JobFile
+import Engine
 
 /// How the daemon was asked to run (`daybreak --help`, docs/running.md).
 public struct DaemonOptions: Sendable {
@@ -30,6 +31,13 @@ public struct DaemonOptions: Sendable {
     public var socketPath = ""
     /// True when this process is PID 1.
     public var isPID1 = false
+
+    /// The executable to run again on `initctl reexec` (argv[0] resolved
+    /// at start-up) and the arguments it was started with (no `--state-fd`).
+    public var executable: String?
+    public var arguments: [String] = []
+    /// The state to resume from (`--state-fd`): a re-exec, not a boot.
+    public var restoring: ReexecDocument?
 
     public init() {}
 

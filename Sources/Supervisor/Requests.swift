@@ -409,6 +409,16 @@ extension Daemon {
         case .notifyDiskWriteable:
             logs?.flushHeld()
             send(replyJSON(id: request.id, result: .object([("held", .number(logs?.heldBytes ?? 0))])), to: client)
+        case .reexec:
+            if let why = reexecRefusal() { return fail(.jobFailed, why) }
+            // The answer goes out from the new daemon, once it has taken the state back.
+            reexecReply = (client.fd, Frame.encode(Array(replyJSON(id: request.id, result: .object([])).compact.utf8)))
+            let why = reexec()
+            reexecReply = nil
+            if let why {
+                log.write(.error, why)
+                fail(.jobFailed, why)
+            }
         case .subscribe:
             if !client.subscribed && !client.privileged {
                 let uid = client.credentials.uid
@@ -498,6 +508,7 @@ func permissionMessage(_ method: Control.Method, job: String?) -> String {
     case .reloadConfiguration: return "You do not have permission to reload configuration"
     case .logPriority: return "You do not have permission to set log priority"
     case .notifyDiskWriteable: return "You do not have permission to notify disk is writeable"
+    case .reexec: return "You do not have permission to re-execute the daemon"
     case .setEnv, .unsetEnv, .resetEnv: return "You do not have permission to modify job environment"
     case .listEnv, .getEnv: return "You do not have permission to query job environment"
     default: return "You do not have permission to modify job: \(job ?? "")"

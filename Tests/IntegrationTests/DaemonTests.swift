@@ -551,10 +551,13 @@ import Glibc
         }
     }
 
-    @Test func stateFdIsRefusedClearly() throws {
-        let r = try runProgram(daybreak, ["--user", "--state-fd", "3"])
+    /// A state descriptor that is not a number is refused at once; one that
+    /// cannot be read or decoded starts the daemon afresh
+    /// (`ReexecTests.aRefusedStateDocumentStartsAfreshWithAMessage`).
+    @Test func aStateFdThatIsNotANumberIsRefusedClearly() throws {
+        let r = try runProgram(daybreak, ["--user", "--state-fd", "three"])
         #expect(r.status == 1)
-        #expect(r.stderr == "daybreak: --state-fd (stateful re-exec) is not supported by this build\n")
+        #expect(r.stderr == "daybreak: --state-fd needs a descriptor number, not 'three'\n")
     }
 
     @Test func anUnusableSocketPathIsReportedAndNothingStarts() throws {

@@ -1,0 +1,121 @@
+import FoundationEssentials
+import JSON
+import JobFile
+import Testing
+@testable import Engine
+
+// The re-exec state document (ReexecDocument.swift): it round-trips, it
+// refuses what it does not know with a message, it never traps on any
+// bytes, and a version-1 document saved by this build (Fixtures/) stays
+// readable by every later build.
+
+/// An engine mid-flight: a job running, one blocked in `starting` by a
+/// task, an event whose emitter waits, a timer armed.
+private func midFlight() -> Harness {
+    var h = Harness(autoSpawn: false)
+    h.add("svc", "respawn\nexec /bin/svc\n")
+    h.add("gated", "exec /bin/gated\n")
+    h.add("helper", "start on starting gated\ntask\nexec /bin/helper\n")
+    h.add("b", "env N=1\ntask\nstart on starting a\nstop on never N=$N\nexec /bin/b\n")
+    h.add("a", "start on go and net\nkill timeout 7\nexec /bin/a\n")
+    _ = h.request(.start, "svc")
+    h.answerSpawn()
+    _ = h.request(.start, "gated")
+    h.answerSpawn()
+    _ = h.emit("net", ["N=1"], waiter: 7)
+    _ = h.emit("go", ["N=1"])
+    h.answerSpawn()
+    return h
+}
+
+private func shell() -> ShellState {
+    var s = ShellState(listener: 5, socketPath: "/run/daybreak/control")
+    s.timers = [ArmedTimer(id: 3, at: 123_456_789)]
+    s.nextRequestID = 9
+    var inst = InstanceShell(key: "svc", job: "svc", instance: "")
+    inst.groups = ["/sys/fs/cgroup/daybreak/svc"]
+    inst.notify = NotifyRecord(fd: 12, address: "@daybreak-1-0", mainPid: 42, announcedPid: nil, ready: true)
+    s.instances = [inst]
+    s.logs = [LogPty(master: 11, file: "/var/log/upstart/svc.log", pid: 42)]
+    s.heldLogs = [HeldLog(file: "/var/log/upstart/svc.log", bytes: Array("held\n".utf8))]
+    s.clients = [ClientRecord(fd: 13, pid: 77, uid: 0, gid: 0, privileged: true, subscribed: false, inFlight: 1, output: [0, 0, 0, 2, 123, 125])]
+    s.pending = [PendingReply(request: 8, client: 13, id: 1, method: "start")]
+    return s
+}
+
+@Test func reexecDocumentRoundTripsMidFlight() throws {
+    let h = midFlight()
+    #expect(h.goalState("gated") == "start/starting")
+    let doc = ReexecDocument(engine: h.engine.state, shell: shell())
+    let bytes = try doc.encoded()
+    let back = try ReexecDocument.decode(bytes).get()
+    #expect(back == doc)
+    #expect(try back.encoded() == bytes, "equal documents give equal bytes")
+}
+
+@Test func reexecDocumentOfAnotherVersionIsRefusedWithAMessage() throws {
+    let doc = try JSONValueEncoder().encode(ReexecDocument(engine: midFlight().engine.state, shell: shell()))
+    guard case .object(var fields) = doc else { Issue.record("not an object"); return }
+    fields = fields.map { $0.0 == "version" ? ("version", .number(2)) : $0 }
+    let refused = ReexecDocument.decode(Array(JSONValue.object(fields).compact.utf8))
+    #expect(refused == .failure(ReexecDocumentError("the state document is version 2, and this build reads version 1 only")))
+    #expect(ReexecDocument.decode(Array(#"{"format":"other","version":1}"#.utf8))
+        == .failure(ReexecDocumentError("the state document is not a daybreak state document (no \"format\": \"daybreak-state\")")))
+    guard case .failure(let e) = ReexecDocument.decode(Array("not json".utf8)) else { Issue.record("accepted"); return }
+    #expect(e.description.hasPrefix("the state document is not valid JSON"))
+    guard case .failure(let m) = ReexecDocument.decode(Array(#"{"format":"daybreak-state","version":1,"engine":{}}"#.utf8)) else {
+        Issue.record("accepted"); return
+    }
+    #expect(m.description.hasPrefix("the state document (version 1) does not decode"))
+}
+
+@Test func reexecDocumentDecoderNeverTrapsOnDamagedBytes() throws {
+    let bytes = try ReexecDocument(engine: midFlight().engine.state, shell: shell()).encoded()
+    var rng = SystemRandomNumberGenerator()
+    // Every truncation, and random single-byte damage.
+    for n in stride(from: 0, to: bytes.count, by: max(1, bytes.count / 400)) {
+        _ = ReexecDocument.decode(Array(bytes[..<n]))
+    }
+    for _ in 0..<400 {
+        var damaged = bytes
+        damaged[Int.random(in: 0..<damaged.count, using: &rng)] = UInt8.random(in: 0...255, using: &rng)
+        _ = ReexecDocument.decode(damaged)
+    }
+}
+
+private let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/reexec-v1.json")
+
+/// A version-1 document written by the build that introduced re-exec:
+/// every later build must read it (or refuse it with a message).
+@Test func savedVersionOneDocumentStillDecodes() throws {
+    if ProcessInfo.processInfo.environment["DAYBREAK_WRITE_FIXTURES"] != nil {
+        try Data(try ReexecDocument(engine: midFlight().engine.state, shell: shell()).encoded()).write(to: fixture)
+    }
+    let data = try Data(contentsOf: fixture)
+    let doc = try ReexecDocument.decode(Array(data)).get()
+    #expect(doc.version == 1)
+    #expect(Set(doc.engine.classes.keys) == ["a", "b", "gated", "helper", "svc"])
+    #expect(doc.engine.instances.count == 5)
+    #expect(doc.shell.pending.first?.method == "start")
+    #expect(doc.shell.clients.first?.output == [0, 0, 0, 2, 123, 125])
+}
+
+@Test func adoptedInstanceRunsAndIsSupervisedAsAnyOther() throws {
+    var h = Harness()
+    h.add("svc", "respawn\nexec /bin/svc\n")
+    h.add("plain", "exec /bin/plain\n")
+    #expect(h.engine.adoptRunning(job: "svc", instance: "", mainPid: 4242, at: EngineTime(nanoseconds: 0)) != nil)
+    #expect(h.engine.adoptRunning(job: "plain", instance: "", mainPid: 4343, at: EngineTime(nanoseconds: 0)) != nil)
+    #expect(h.goalState("svc") == "start/running")
+    #expect(h.pid("svc") == 4242)
+    // Nothing runs twice: a second adoption, or of an unknown job, is refused.
+    #expect(h.engine.adoptRunning(job: "svc", instance: "", mainPid: 5000, at: EngineTime(nanoseconds: 0)) == nil)
+    #expect(h.engine.adoptRunning(job: "nosuch", instance: "", mainPid: 5001, at: EngineTime(nanoseconds: 0)) == nil)
+    // Its death is respawned; a stop stops the other.
+    h.send(.processExited(pid: 4242, status: .killed(Signal(number: 9))))
+    #expect(h.goalState("svc") == "start/running")
+    #expect(h.pid("svc") != 4242 && h.pid("svc") != nil)
+    _ = h.request(.stop, "plain")
+    h.send(.processExited(pid: 4343, status: .killed(Signal(number: 15))))
+    #expect(h.goalState("plain") == nil || h.goalState("plain") == "stop/waiting")
+}
