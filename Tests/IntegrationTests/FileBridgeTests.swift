@@ -57,6 +57,12 @@ import Glibc
         "env OUT=\(d.out.path)\ntask\nstart on \(on)\nexec /bin/sh -c 'echo \"$FILE $EVENT ${MATCH:-unset} $JOB\" >> $OUT/\(name)'\n"
     }
 
+    /// Waits until the recorder task has ended: an event that comes while a
+    /// task still runs does not start it again (docs/file-bridge.md).
+    func ended(_ d: TestDaemon, _ job: String) -> Bool {
+        eventually(timeout: 10) { (try? d.initctl("status", job).stdout) == "\(job) stop/waiting\n" }
+    }
+
     func lines(_ d: TestDaemon, _ name: String) -> [String] {
         d.output(name).split(separator: "\n").map(String.init)
     }
@@ -109,6 +115,7 @@ import Glibc
         try sh("touch \(dir)/a.crash")
         #expect(eventually(timeout: 5) { lines(d, "any") == ["\(dir)/*.crash create \(dir)/a.crash any"] }, "\(lines(d, "any"))")
         #expect(eventually(timeout: 5) { lines(d, "one") == ["\(dir)/a.crash create unset one"] }, "\(lines(d, "one"))")
+        #expect(ended(d, "any"))
         try sh("touch \(dir)/b.log \(dir)/b.crash")
         #expect(eventually(timeout: 5) { lines(d, "any").count == 2 })
         Thread.sleep(forTimeInterval: 0.3)
@@ -125,11 +132,14 @@ import Glibc
         #expect(watching(d, "dir", "\(drop)/"), "\(bridgeLog(d))")
         try sh("mkdir \(drop)")
         #expect(eventually(timeout: 5) { lines(d, "dir") == ["\(drop)/ create unset dir"] }, "\(lines(d, "dir")) \(bridgeLog(d))")
+        #expect(ended(d, "dir"))
         try sh("touch \(drop)/x")
         #expect(eventually(timeout: 5) { lines(d, "dir").count == 2 }, "\(lines(d, "dir"))")
         #expect(lines(d, "dir").last == "\(drop)/ modify \(drop)/x dir")
+        #expect(ended(d, "dir"))
         try sh("rm \(drop)/x")
         #expect(eventually(timeout: 5) { lines(d, "dir").count == 3 }, "\(lines(d, "dir"))")
+        #expect(ended(d, "dir"))
         try sh("rmdir \(drop)")
         #expect(eventually(timeout: 5) { lines(d, "dir").last == "\(drop)/ delete unset dir" }, "\(lines(d, "dir"))")
     }
