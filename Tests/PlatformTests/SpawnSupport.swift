@@ -118,6 +118,22 @@ func run(_ request: SpawnRequest) throws -> (status: ChildStatus, output: String
     return (try child.wait(), output)
 }
 
+/// Runs a program the test has just written. The tests run in parallel
+/// threads of one process, so another test's fork can carry this file's
+/// write descriptor for a moment after it was closed here, until that child
+/// execs (or, a pid namespace's relay, closes it): an exec in that window
+/// fails with ETXTBSY ("Text file busy"). Tries again, for up to two seconds.
+func runJustWritten(_ request: SpawnRequest) throws -> (status: ChildStatus, output: String) {
+    for _ in 0..<100 {
+        do {
+            return try run(request)
+        } catch let error as SpawnError where error.errno == Errno(rawValue: ETXTBSY) {
+            usleep(20_000)
+        }
+    }
+    return try run(request)
+}
+
 /// Whether the tests run as root (setuid, namespaces and cgroups need it).
 let isRoot = geteuid() == 0
 

@@ -289,7 +289,7 @@ import Glibc
     let text = "echo from script \"$1\"\n"
     _ = text.withCString { write(fd, $0, strlen($0)) }
     close(fd)
-    let (status, output) = try run(SpawnRequest(arguments: [path, "arg one"], environment: testEnvironment))
+    let (status, output) = try runJustWritten(SpawnRequest(arguments: [path, "arg one"], environment: testEnvironment))
     #expect(status == .exited(0))
     #expect(output == "from script arg one\n")
 }
