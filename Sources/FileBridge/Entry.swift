@@ -26,34 +26,12 @@ and `stop on` (FILE=, EVENT=), each addressed to its job (JOB=).
 
     /// Whether a program name (argv[0]) asks for the bridge.
     public static func isInvoked(as argv0: String?) -> Bool {
-        argv0.map { $0.split(separator: "/").last.map(String.init) == "daybreak-file-bridge" } ?? false
+        BridgeCommandLine.isInvoked(as: argv0, name: "daybreak-file-bridge")
     }
 
     /// Runs the bridge with its command-line arguments (argv[0] excluded).
     public static func run(_ arguments: [String]) -> Never {
-        var socket: String? = nil
-        var args = arguments[...]
-        while let a = args.popFirst() {
-            switch a {
-            case "--socket":
-                guard let v = args.popFirst() else {
-                    FileSystem.writeStandardError("daybreak-file-bridge: \(a) needs a value\n" + usage)
-                    Process.exit(2)
-                }
-                socket = v
-            case "--help", "-h":
-                FileSystem.writeStandardOutput(usage)
-                Process.exit(0)
-            case "--version":
-                FileSystem.writeStandardOutput("daybreak-file-bridge (daybreak 0.1.0)\n")
-                Process.exit(0)
-            default:
-                FileSystem.writeStandardError("daybreak-file-bridge: unknown argument '\(a)'\n" + usage)
-                Process.exit(2)
-            }
-        }
-        let session = Environment.current["UPSTART_SESSION"].flatMap(SocketPath.path(fromSession:))
-        let socketPath = socket ?? session ?? SocketPath.system
+        let socketPath = BridgeCommandLine.socketPath(arguments, name: "daybreak-file-bridge", usage: usage)
 
         let inotify: InotifyWatcher
         do {

@@ -23,34 +23,12 @@ each addressed to its job.
 
     /// Whether a program name (argv[0]) asks for the bridge.
     public static func isInvoked(as argv0: String?) -> Bool {
-        argv0.map { $0.split(separator: "/").last.map(String.init) == "daybreak-socket-bridge" } ?? false
+        BridgeCommandLine.isInvoked(as: argv0, name: "daybreak-socket-bridge")
     }
 
     /// Runs the bridge with its command-line arguments (argv[0] excluded).
     public static func run(_ arguments: [String]) -> Never {
-        var socket: String? = nil
-        var args = arguments[...]
-        while let a = args.popFirst() {
-            switch a {
-            case "--socket":
-                guard let v = args.popFirst() else {
-                    FileSystem.writeStandardError("daybreak-socket-bridge: --socket needs a value\n" + usage)
-                    Process.exit(2)
-                }
-                socket = v
-            case "--help", "-h":
-                FileSystem.writeStandardOutput(usage)
-                Process.exit(0)
-            case "--version":
-                FileSystem.writeStandardOutput("daybreak-socket-bridge (daybreak 0.1.0)\n")
-                Process.exit(0)
-            default:
-                FileSystem.writeStandardError("daybreak-socket-bridge: unknown argument '\(a)'\n" + usage)
-                Process.exit(2)
-            }
-        }
-        let session = Environment.current["UPSTART_SESSION"].flatMap(SocketPath.path(fromSession:))
-        let socketPath = socket ?? session ?? SocketPath.system
+        let socketPath = BridgeCommandLine.socketPath(arguments, name: "daybreak-socket-bridge", usage: usage)
         // One bridge per daemon socket: a bridge that outlived its daemon
         // and connected to the next one keeps its sockets, and the bridge
         // that daemon starts waits here until the first one exits.
