@@ -63,6 +63,25 @@ import Glibc
         eventually(timeout: 10) { (try? d.initctl("status", job).stdout) == "\(job) stop/waiting\n" }
     }
 
+    /// The flood tests' start: a watched directory whose every new file
+    /// starts a service (`each`), another job on one file (`after`), and the
+    /// bridge's pid. The caller stops the daemon.
+    func floodSetup(_ files: TempDir) throws -> (TestDaemon, flood: String, after: String, bridgePid: Int32) {
+        let flood = files.path("flood"), after = files.path("after")
+        try FileManager.default.createDirectory(atPath: flood, withIntermediateDirectories: true)
+        let d = try daemon([:])
+        do {
+            try d.job("each", "start on file FILE=\(flood)/* EVENT=create\nexec sleep 600\n")
+            try d.job("after", recorder(d, "after", "file FILE=\(after) EVENT=create"))
+            #expect(watching(d, "each", "\(flood)/*") && watching(d, "after", after), "\(bridgeLog(d))")
+            let bridgePid = try #require(pid(in: try d.initctl("status", "file-bridge").stdout))
+            return (d, flood, after, bridgePid)
+        } catch {
+            d.stop()
+            throw error
+        }
+    }
+
     func lines(_ d: TestDaemon, _ name: String) -> [String] {
         d.output(name).split(separator: "\n").map(String.init)
     }
@@ -304,14 +323,8 @@ import Glibc
             .trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 16384
         try #require(limit <= 100_000, "max_queued_events is \(limit): too many files to overflow it in a test")
         let files = try TempDir()
-        let flood = files.path("flood"), after = files.path("after")
-        try FileManager.default.createDirectory(atPath: flood, withIntermediateDirectories: true)
-        let d = try daemon([:])
+        let (d, flood, after, bridgePid) = try floodSetup(files)
         defer { d.stop() }
-        try d.job("each", "start on file FILE=\(flood)/* EVENT=create\nexec sleep 600\n")
-        try d.job("after", recorder(d, "after", "file FILE=\(after) EVENT=create"))
-        #expect(watching(d, "each", "\(flood)/*") && watching(d, "after", after), "\(bridgeLog(d))")
-        let bridgePid = try #require(pid(in: try d.initctl("status", "file-bridge").stdout))
         kill(bridgePid, SIGSTOP)
         for i in 0..<(limit + 100) {
             let fd = open("\(flood)/f\(i)", O_CREAT | O_WRONLY, 0o644)
@@ -335,14 +348,8 @@ import Glibc
     /// behind it.
     @Test func aFloodOfCreatesNeitherGrowsTheBridgeNorFreezesTheDaemon() throws {
         let files = try TempDir()
-        let flood = files.path("flood"), after = files.path("after")
-        try FileManager.default.createDirectory(atPath: flood, withIntermediateDirectories: true)
-        let d = try daemon([:])
+        let (d, flood, after, bridgePid) = try floodSetup(files)
         defer { d.stop() }
-        try d.job("each", "start on file FILE=\(flood)/* EVENT=create\nexec sleep 600\n")
-        try d.job("after", recorder(d, "after", "file FILE=\(after) EVENT=create"))
-        #expect(watching(d, "each", "\(flood)/*") && watching(d, "after", after), "\(bridgeLog(d))")
-        let bridgePid = try #require(pid(in: try d.initctl("status", "file-bridge").stdout))
         let base = residentKiB(bridgePid)
         var peak = 0
         var slowest = 0.0
