@@ -410,15 +410,8 @@ extension Daemon {
             logs?.flushHeld()
             send(replyJSON(id: request.id, result: .object([("held", .number(logs?.heldBytes ?? 0))])), to: client)
         case .reexec:
-            if let why = reexecRefusal() { return fail(.jobFailed, why) }
             // The answer goes out from the new daemon, once it has taken the state back.
-            reexecReply = (client.fd, Frame.encode(Array(replyJSON(id: request.id, result: .object([])).compact.utf8)))
-            let why = reexec()
-            reexecReply = nil
-            if let why {
-                log.write(.error, why)
-                fail(.jobFailed, why)
-            }
+            requestReexec(client: client.fd, id: request.id)
         case .subscribe:
             if !client.subscribed && !client.privileged {
                 let uid = client.credentials.uid

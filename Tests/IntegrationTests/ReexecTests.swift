@@ -89,6 +89,36 @@ import Glibc
         #expect(try d.initctl("status", "slow").stdout == "slow start/running, process \(main)\n")
     }
 
+    /// ptrace state cannot be handed to a new process: a re-exec asked for
+    /// while an `expect daemon` job is being traced waits until the job's
+    /// daemon is found (or at most 15 s), then happens, and the job keeps
+    /// the pid tracking found. (It was refused with a message before.)
+    @Test func aReexecWaitsForATracedJobToBeFound() throws {
+        let d = try TestDaemon()
+        defer { d.stop() }
+        try d.job("svc", """
+            expect daemon
+            pre-start exec /bin/sleep 1
+            exec \(binDirectory.appendingPathComponent("fixture-fork-twice").path)
+            """)
+        _ = try d.initctl("reload-configuration")
+        #expect(try d.initctl("--no-wait", "start", "svc").status == 0)
+        #expect(eventually(timeout: 5) { ((try? d.initctl("status", "svc").stdout) ?? "").hasPrefix("svc start/pre-start") })
+        let daemonPid = d.daemonPid
+        let r = try d.initctl("reexec")
+        #expect(r.status == 0, "\(r.stderr)\n\(d.daemonLog)")
+        #expect(d.daemonLog.contains("re-exec waits: an expect fork|daemon job is being traced (svc"), "\(d.daemonLog)")
+        #expect(eventually(timeout: 5) { d.daemonLog.contains("re-executed:") }, "\(d.daemonLog)")
+        #expect(d.daemonPid == daemonPid && isAlive(daemonPid))
+        let line = try d.initctl("status", "svc").stdout
+        let main = try #require(pid(in: line), "\(line)")
+        #expect(line == "svc start/running, process \(main)\n")
+        #expect(isAlive(main))
+        // Still the job's: a stop ends the daemon tracking found.
+        #expect(try d.initctl("stop", "svc").stdout == "svc stop/waiting\n")
+        #expect(eventually(timeout: 5) { !isAlive(main) }, "\(d.daemonLog)")
+    }
+
     @Test func aSubscriberKeepsItsConnectionAcrossAReexec() throws {
         let d = try TestDaemon(jobs: ["t": "task\nstart on ping\nexec /bin/true\n"])
         defer { d.stop() }
