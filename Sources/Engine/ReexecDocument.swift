@@ -41,7 +41,7 @@ public struct ReexecDocument: Codable, Sendable, Equatable {
 
     /// The document's bytes (compact JSON, keys sorted).
     public func encoded() throws -> [UInt8] {
-        Array(try JSONValueEncoder().encode(self).compact.utf8)
+        try JSONValueEncoder().encode(self).compactBytes
     }
 
     /// Reads a document: total, pure, never traps. Refuses bytes that are

@@ -83,7 +83,7 @@ extension Daemon {
     /// Re-executes, the answer going out from the new daemon; says why on
     /// the log and to the client if it could not.
     private func performReexec(client: Int32, id: Int) {
-        reexecReply = (client, Frame.encode(Array(replyJSON(id: id, result: .object([])).compact.utf8)))
+        reexecReply = (client, Frame.encode(replyJSON(id: id, result: .object([])).compactBytes))
         let why = reexec()
         reexecReply = nil
         if let why {
