@@ -10,8 +10,37 @@ public indirect enum JSONValue: Hashable, Sendable {
     case array([JSONValue])
     case object([(String, JSONValue)])
 
-    public static func == (a: JSONValue, b: JSONValue) -> Bool { a.compactBytes == b.compactBytes }
-    public func hash(into h: inout Hasher) { h.combine(compactBytes) }
+    /// Equal when they print the same: members in the same order, and a
+    /// number equal whether it was read as `number` or `unsigned`.
+    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+        switch (a, b) {
+        case (.null, .null): return true
+        case let (.bool(x), .bool(y)): return x == y
+        case let (.string(x), .string(y)): return x.utf8.elementsEqual(y.utf8)
+        case let (.array(x), .array(y)): return x == y
+        case let (.object(x), .object(y)):
+            return x.count == y.count && zip(x, y).allSatisfy { $0.0.utf8.elementsEqual($1.0.utf8) && $0.1 == $1.1 }
+        case let (.number(x), .number(y)): return x == y
+        case let (.unsigned(x), .unsigned(y)): return x == y
+        case let (.number(x), .unsigned(y)), let (.unsigned(y), .number(x)): return x >= 0 && UInt64(x) == y
+        default: return false
+        }
+    }
+
+    public func hash(into h: inout Hasher) {
+        switch self {
+        case .null: h.combine(0)
+        case .bool(let b): h.combine(b)
+        case .string(let s): var bytes = s; bytes.withUTF8 { h.combine(bytes: UnsafeRawBufferPointer($0)) }; h.combine(0xFF as UInt8)
+        case .array(let items): h.combine(items.count); items.forEach { h.combine($0) }
+        case .object(let pairs):
+            h.combine(pairs.count)
+            for (k, v) in pairs { h.combine(JSONValue.string(k)); h.combine(v) }
+        // number and unsigned of one value are equal: hash them alike.
+        case .number(let n): if n >= 0 { h.combine(UInt64(n)) } else { h.combine(n) }
+        case .unsigned(let u): h.combine(u)
+        }
+    }
 
     /// One line, no spaces.
     public var compact: String { String(decoding: compactBytes, as: UTF8.self) }
