@@ -104,6 +104,7 @@ extension Daemon {
         shell.nextRequestID = nextRequestID
         shell.nextNotifySocket = nextNotifySocket
         shell.logPriority = log.minimum.name
+        shell.postMortems = postMortem.exported()
         // One record per instance the shell knows of.
         var keys = Set(containment.groups.keys).union(notifiers.keys).union(notifyStatus.keys)
         keys.formUnion(containment.instances.keys)
@@ -188,6 +189,7 @@ extension Daemon {
         nextRequestID = shell.nextRequestID
         nextNotifySocket = shell.nextNotifySocket
         if let name = shell.logPriority, let p = DaemonLog.Priority(name: name) { log.minimum = p }
+        postMortem.imported(shell.postMortems ?? [])
         for t in shell.timers { timers[t.id] = EngineTime(nanoseconds: t.at) }
         for record in shell.instances {
             if !record.groups.isEmpty {

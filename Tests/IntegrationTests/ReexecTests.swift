@@ -158,6 +158,19 @@ import Glibc
         #expect(eventually(timeout: 5) { !isAlive(main) })
     }
 
+    /// Post-mortems (`initctl status` of a job that failed, `--history`)
+    /// are carried across a re-exec: an upgrade does not erase why a job
+    /// failed before it.
+    @Test func postMortemsSurviveAReexec() throws {
+        let d = try TestDaemon(jobs: ["bad": "task\nexec /bin/sh -c 'echo failing; exit 3'\n"])
+        defer { d.stop() }
+        #expect(try d.initctl("start", "bad").status != 0)
+        let before = try d.initctl("status", "--history", "bad").stdout
+        #expect(before.contains("\tlast failure ") && before.contains("terminated with status 3"), "\(before)")
+        #expect(try d.initctl("reexec").status == 0, "\(d.daemonLog)")
+        #expect(try d.initctl("status", "--history", "bad").stdout == before, "\(d.daemonLog)")
+    }
+
     @Test func aSubscriberKeepsItsConnectionAcrossAReexec() throws {
         let d = try TestDaemon(jobs: ["t": "task\nstart on ping\nexec /bin/true\n"])
         defer { d.stop() }
