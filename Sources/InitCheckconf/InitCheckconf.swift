@@ -95,8 +95,11 @@ struct InitCheckconf: ParsableCommand {
                 printError("\(overrideError) (the override is ignored; the job file alone defines '\(name)')")
                 return (false, .object(entry + [("ok", .bool(false)), ("error", overrideError.json), ("job", job.json)]))
             }
-            for w in Parser.upstartRejects(name: name, bytes: confBytes, file: conf) {
-                warnings.add("\(w.file):\(w.line):\(w.column): warning: \(w.message)")
+            // Warnings cost a second parse: none when nobody reads them.
+            if warnings.shown {
+                for w in Parser.upstartRejects(name: name, bytes: confBytes, file: conf) {
+                    warnings.add("\(w.file):\(w.line):\(w.column): warning: \(w.message)")
+                }
             }
             if let bad = unknownZone(job, confBytes) {
                 let e = JobParseError(file: conf, line: bad.line, column: 1, message: "timer: TZ='\(bad.zone)': no such time zone (expected a name under /usr/share/zoneinfo, like Europe/Berlin)")
@@ -108,7 +111,7 @@ struct InitCheckconf: ParsableCommand {
                 printError(e.description)
                 return (false, .object(entry + [("ok", .bool(false)), ("error", e.json), ("job", .null)]))
             }
-            if MachineSupport.concerns(job) {
+            if warnings.shown && MachineSupport.concerns(job) {
                 var unsupported = machine.warnings(for: job, places: Parser.stanzaPlaces(name: name, bytes: confBytes, file: conf), file: conf)
                 if let override, let overrideBytes {
                     unsupported += machine.warnings(for: job, places: Parser.stanzaPlaces(name: name, bytes: overrideBytes, file: override), file: override)
@@ -163,7 +166,8 @@ func tracedInPidNamespace(_ job: JobClass, _ bytes: [UInt8], file: String) -> In
 }
 
 /// The warnings of a run: printed unless `--quiet` (always with `--strict`,
-/// where they fail the run), and counted for `--strict`.
+/// where they fail the run), and counted for `--strict`. When they are not
+/// shown nothing reads them, and the checks that find them are skipped.
 final class Warnings {
     let shown: Bool
     private(set) var count = 0
