@@ -45,6 +45,13 @@ struct DaybreakCommand {
             options.logKeep = n
         }
         options.logTimestamps = flags.logTimestamps
+        options.logToStandardOutput = flags.logToStdout
+        options.prefixOutput = flags.prefixOutput
+        options.exitWith = flags.exitWith
+        // As Upstart's init: PID 1 of the machine logs to the kernel log.
+        // PID 1 of a container (another pid namespace) does not: its log
+        // belongs on the container's standard error, not the host's kernel.
+        options.kernelLog = flags.kmsg ?? (options.isPID1 && !user && ReexecSupport.inInitialPidNamespace ? "/dev/kmsg" : nil)
         options.startupEvent = noStartupEvent ? nil : (startupEvent ?? "startup")
         options.verbose = verbose || debug
         options.debug = debug
@@ -61,7 +68,8 @@ struct DaybreakCommand {
         }
         if restoring != nil { Process.exit(daemon.run()) }
         let mode = user ? "--user " : ""
-        let logs = options.logDirectory.map { "job output goes to \($0)/JOB.log" } ?? "job output is discarded (--no-log)"
+        let logs = options.logToStandardOutput ? "job output goes to standard output" + (options.prefixOutput ? ", each line after its job's name" : "")
+            : options.logDirectory.map { "job output goes to \($0)/JOB.log" } ?? "job output is discarded (--no-log)"
         FileSystem.writeStandardError("""
             daybreak: supervising jobs from \(options.confDirectories.joined(separator: ", ")); control socket \(options.socketPath)
             daybreak: \(logs)

@@ -19,7 +19,8 @@ extension Daemon {
     func loop() -> Int32 {
         while exitStatus == nil {
             let leftOver = reapBacklog || !server.busy.isEmpty
-            for (fd, events) in epoll.wait(timeout: leftOver ? 0 : (log.hasBacklog ? 100 : -1)) {
+            let backlog = log.hasBacklog || logs?.stream?.hasBacklog == true
+            for (fd, events) in epoll.wait(timeout: leftOver ? 0 : (backlog ? 100 : -1)) {
                 dispatch(fd, events)
                 if exitStatus != nil { break }
             }
@@ -28,6 +29,7 @@ extension Daemon {
             // What job logs had to say (a full disk, and when it is over).
             for line in logs?.takeWarnings() ?? [] { log.write(.warn, line) }
             log.flush()
+            logs?.stream?.flush()
             if !clientSweepArmed && (server.inputBytes > 0 || server.outputBytes > 0) { armEarliestTimer() }
             if heavyWorkDone {
                 heavyWorkDone = false
