@@ -66,7 +66,7 @@ struct DaybreakCommand {
         } catch {
             fail(error.description)
         }
-        if restoring != nil { Process.exit(daemon.run()) }
+        if restoring != nil { finish(daemon) }
         let mode = user ? "--user " : ""
         let logs = options.logToStandardOutput ? "job output goes to standard output" + (options.prefixOutput ? ", each line after its job's name" : "")
             : options.logDirectory.map { "job output goes to \($0)/JOB.log" } ?? "job output is discarded (--no-log)"
@@ -76,8 +76,20 @@ struct DaybreakCommand {
             daybreak: in another shell try: \(initctlCommand()) \(mode)--socket \(options.socketPath) list   (also: start JOB, status JOB, stop JOB, emit EVENT, monitor)
 
             """)
-        Process.exit(daemon.run())
+        finish(daemon)
     }
+}
+
+/// Runs the daemon to its end; then, when `initctl reboot|poweroff|halt`
+/// asked, reboot(2) (docs/running.md), else exit with the daemon's status.
+func finish(_ daemon: Daemon) -> Never {
+    let status = daemon.run()
+    if let action = daemon.powerAction {
+        let error = Process.powerDown(action)
+        FileSystem.writeStandardError("daybreak: \(action.rawValue): reboot(2) failed: \(error)\n")
+        Process.exit(1)
+    }
+    Process.exit(status)
 }
 
 /// How to run initctl from where the user is: the one built or installed

@@ -67,6 +67,9 @@ public final class Daemon {
     /// How the shutdown is going, for the exit status (`Shutdown.swift`).
     var shutdown = ShutdownTally()
     var shutdownRequest: String?
+    /// `initctl reboot|poweroff|halt`: what `daybreak` does once every job
+    /// is stopped and `run()` has returned (PID 1 only).
+    public internal(set) var powerAction: PowerAction?
     /// The reading of the job directories in progress, if one is
     /// (`reloadConfiguration`), and what follows it.
     var reload: Background<Reading>?

@@ -1,5 +1,6 @@
 import Engine
 import JobFile
+import Platform
 
 /// Shutdown, and the status the daemon exits with (docs/running.md,
 /// "Exit status").
@@ -62,7 +63,9 @@ extension Daemon {
             apply(effects)
         } else if !engine.hasInstances && exitStatus == nil {
             let status = shutdown.status
-            log.write(status == 0 ? .info : .message, "every job is stopped; exiting with status \(status)" + shutdownSummary)
+            let doing: [PowerAction: String] = [.reboot: "rebooting", .poweroff: "powering off", .halt: "halting"]
+            let then = powerAction.map { doing[$0]! } ?? "exiting with status \(status)"
+            log.write(status == 0 && powerAction == nil ? .info : .message, "every job is stopped; \(then)" + shutdownSummary)
             exitStatus = status
         }
     }
