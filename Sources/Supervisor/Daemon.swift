@@ -628,7 +628,6 @@ public final class Daemon {
             log.write(.message, "job directory \(dir) does not exist\(how)")
         }
     }
-
 }
 
 /// A failure to start the daemon, with the message to print.
