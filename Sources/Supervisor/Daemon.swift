@@ -248,7 +248,7 @@ public final class Daemon {
             return [spawn(request)]
         case .signal(let pid, let signal):
             log.write(.debug, "sending SIG\(signal.name) to process \(pid)")
-            if shuttingDown && signal == .kill { shutdown.killed += 1 }
+            if shuttingDown && signal == .kill && !stopsWithKill(pid) { shutdown.killed += 1 }
             _ = signalTracked(pid, signal.number)
             Process.signal(pid, signal.number)
         case .reload(let pid, let signal):

@@ -105,6 +105,13 @@ extension Daemon {
         }
     }
 
+    /// Whether SIGKILL is the `kill signal` of the job `pid` belongs to:
+    /// then it is how the job stops, not a kill timeout that ran out.
+    func stopsWithKill(_ pid: Int32) -> Bool {
+        guard let owner = engine.processOwner(pid) else { return false }
+        return engine.state.classes[owner.key.job]?.definition.job.killSignal == .kill
+    }
+
     /// `--exit-with JOB` must name a loaded job: checked after the first
     /// reading, before the startup event starts anything.
     var exitWithProblem: String? {

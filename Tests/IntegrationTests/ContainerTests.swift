@@ -82,6 +82,16 @@ struct Container {
         #expect(d.daemonLog.contains("exiting with status 3 (1 process killed after the kill timeout)"), "\(d.daemonLog)")
     }
 
+    @Test func aJobWhoseKillSignalIsKILLStillStopsCleanly() throws {
+        let d = try TestDaemon(jobs: ["hard": "start on startup\nkill signal KILL\nexec /bin/sleep 600\n"], user: false, wrapper: PID1.wrapper)
+        defer { d.stop() }
+        #expect(eventually(timeout: 10) { (try? d.initctl("status", "hard"))?.stdout.hasPrefix("hard start/running") == true })
+        kill(d.daemonPid, SIGTERM)
+        #expect(eventually(timeout: 15) { d.process?.isRunning == false })
+        // SIGKILL is how this job stops, not a kill timeout that ran out.
+        #expect(d.process?.terminationStatus == 0, "\(d.daemonLog)")
+    }
+
     @Test func outputLinesAreWholeAndAnOrphanedZombieIsReaped() throws {
         let d = try TestDaemon(arguments: ["--prefix-output"], user: false, wrapper: PID1.wrapper)
         defer { d.stop() }
