@@ -92,6 +92,19 @@ struct Container {
         #expect(d.process?.terminationStatus == 0, "\(d.daemonLog)")
     }
 
+    @Test func prefixedOutputKeepsTheJobsNameAcrossAReexec() throws {
+        let d = try TestDaemon(arguments: ["--prefix-output"])
+        defer { d.stop() }
+        let go = d.out.appendingPathComponent("go").path
+        try d.job("talker", "exec /bin/sh -c 'echo before; while [ ! -e \(go) ]; do sleep 0.05; done; echo after; exec sleep 600'\n")
+        _ = try d.initctl("reload-configuration")
+        _ = try d.initctl("start", "talker")
+        #expect(eventually(timeout: 5) { self.lines(d).contains("talker: before") }, "\(d.daemonLog)")
+        #expect(try d.initctl("reexec").status == 0)
+        FileManager.default.createFile(atPath: go, contents: nil)
+        #expect(eventually(timeout: 5) { self.lines(d).contains("talker: after") }, "\(d.daemonLog)")
+    }
+
     @Test func outputLinesAreWholeAndAnOrphanedZombieIsReaped() throws {
         let d = try TestDaemon(arguments: ["--prefix-output"], user: false, wrapper: PID1.wrapper)
         defer { d.stop() }
