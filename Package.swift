@@ -82,6 +82,9 @@ let package = Package(
             ],
             swiftSettings: strict,
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
+        // Static in release, as the daemon: a run loads no shared library,
+        // which was most of what initctl cost before it did anything
+        // (docs/PERFORMANCE.md, "initctl's start-up").
         .executableTarget(
             name: "Initctl",
             dependencies: [
@@ -89,7 +92,8 @@ let package = Package(
                 "TimeSchedule",
                 "Platform",
             ],
-            swiftSettings: strict),
+            swiftSettings: strict,
+            linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
         // The time bridge: a client of the control socket that emits timer
         // events (docs/time-bridge.md). Static in release, as the daemon.
         .target(

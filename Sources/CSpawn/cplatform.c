@@ -6,7 +6,9 @@
 #include <nss.h>
 #endif
 #include <string.h>
+#include <sys/reboot.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "cplatform.h"
 
@@ -63,3 +65,13 @@ int cplatform_user_database_files_only(void)
 /* malloc_trim(3): hand the heap's free pages back to the kernel. */
 #include <malloc.h>
 int cplatform_release_free_memory(void) { return malloc_trim(0); }
+
+int cplatform_reboot(int how)
+{
+	sync();
+	switch (how) {
+	case 0: return reboot(RB_AUTOBOOT);
+	case 1: return reboot(RB_POWER_OFF);
+	default: return reboot(RB_HALT_SYSTEM);
+	}
+}

@@ -19,6 +19,9 @@ public enum Method: String, CaseIterable, Sendable {
     case log
     case reopenLogs = "reopen-logs"
     case reexec
+    /// `initctl reboot|poweroff|halt` (PID 1 only): stop every job, then
+    /// reboot(2). The action is in `name`.
+    case powerDown = "power-down"
 
     /// Methods any local user may call; the rest need root or, in user
     /// mode, the session's owner.

@@ -20,6 +20,10 @@ struct Flags {
     var logSize: String?
     var logKeep: String?
     var logTimestamps = false
+    var logToStdout = false
+    var prefixOutput = false
+    var exitWith: String?
+    var kmsg: String?
     var help = false
     var version = false
 
@@ -36,6 +40,14 @@ struct Flags {
                                  'log size' wins; at the cap the file is rotated to FILE.1...
           --log-keep N           rotated log files kept beside each log (default 5)
           --log-timestamps       prefix the daemon's log lines with the time (UTC)
+          --log-to-stdout        'console log' output goes to daybreak's standard output, line by
+                                 line, instead of LOGDIR/JOB.log (for containers)
+          --prefix-output        with --log-to-stdout (implied): each line begins 'JOB: '
+          --exit-with JOB        when JOB stops, stop every job and exit with JOB's status
+                                 (its exit code, or 128 + its signal); for containers
+          --kmsg DEVICE          write the daemon's log to the kernel log DEVICE with a priority,
+                                 '<5>daybreak: ...' (default as PID 1 of the machine: /dev/kmsg);
+                                 standard error when DEVICE cannot be opened
           --startup-event NAME   the event emitted once the jobs are loaded (default: startup)
           --no-startup-event     emit no startup event
           --verbose              log every event and state change
@@ -48,7 +60,7 @@ struct Flags {
                                  owned by you and private (mode 0700), or it is refused
           --state-fd FD          resume from the state document on descriptor FD (set by initctl reexec)
           -h, --help             show this help
-              --version              show the version
+          --version              show the version
 
         See docs/running.md.
         """
@@ -75,6 +87,10 @@ struct Flags {
                 case "--log-size": f.logSize = try value(name).get()
                 case "--log-keep": f.logKeep = try value(name).get()
                 case "--log-timestamps": f.logTimestamps = true
+                case "--log-to-stdout": f.logToStdout = true
+                case "--prefix-output": f.logToStdout = true; f.prefixOutput = true
+                case "--exit-with": f.exitWith = try value(name).get()
+                case "--kmsg": f.kmsg = try value(name).get()
                 case "--startup-event": f.startupEvent = try value(name).get()
                 case "--no-startup-event": f.noStartupEvent = true
                 case "--debug": f.debug = true
@@ -92,6 +108,10 @@ struct Flags {
             }
             i += 1
         }
+        if f.noLog && f.logToStdout {
+            return .failure(FlagError("--no-log discards job output; it cannot be used with --log-to-stdout or --prefix-output"))
+        }
+        if f.exitWith == "" { return .failure(FlagError("--exit-with needs a job name")) }
         return .success(f)
     }
 }

@@ -45,6 +45,13 @@ struct DaybreakCommand {
             options.logKeep = n
         }
         options.logTimestamps = flags.logTimestamps
+        options.logToStandardOutput = flags.logToStdout
+        options.prefixOutput = flags.prefixOutput
+        options.exitWith = flags.exitWith
+        // As Upstart's init: PID 1 of the machine logs to the kernel log.
+        // PID 1 of a container (another pid namespace) does not: its log
+        // belongs on the container's standard error, not the host's kernel.
+        options.kernelLog = flags.kmsg ?? (options.isPID1 && !user && ReexecSupport.inInitialPidNamespace ? "/dev/kmsg" : nil)
         options.startupEvent = noStartupEvent ? nil : (startupEvent ?? "startup")
         options.verbose = verbose || debug
         options.debug = debug
@@ -59,17 +66,30 @@ struct DaybreakCommand {
         } catch {
             fail(error.description)
         }
-        if restoring != nil { Process.exit(daemon.run()) }
+        if restoring != nil { finish(daemon) }
         let mode = user ? "--user " : ""
-        let logs = options.logDirectory.map { "job output goes to \($0)/JOB.log" } ?? "job output is discarded (--no-log)"
+        let logs = options.logToStandardOutput ? "job output goes to standard output" + (options.prefixOutput ? ", each line after its job's name" : "")
+            : options.logDirectory.map { "job output goes to \($0)/JOB.log" } ?? "job output is discarded (--no-log)"
         FileSystem.writeStandardError("""
             daybreak: supervising jobs from \(options.confDirectories.joined(separator: ", ")); control socket \(options.socketPath)
             daybreak: \(logs)
             daybreak: in another shell try: \(initctlCommand()) \(mode)--socket \(options.socketPath) list   (also: start JOB, status JOB, stop JOB, emit EVENT, monitor)
 
             """)
-        Process.exit(daemon.run())
+        finish(daemon)
     }
+}
+
+/// Runs the daemon to its end; then, when `initctl reboot|poweroff|halt`
+/// asked, reboot(2) (docs/running.md), else exit with the daemon's status.
+func finish(_ daemon: Daemon) -> Never {
+    let status = daemon.run()
+    if let action = daemon.powerAction {
+        let error = Process.powerDown(action)
+        FileSystem.writeStandardError("daybreak: \(action.rawValue): reboot(2) failed: \(error)\n")
+        Process.exit(1)
+    }
+    Process.exit(status)
 }
 
 /// How to run initctl from where the user is: the one built or installed

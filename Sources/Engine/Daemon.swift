@@ -4,24 +4,58 @@ import JobFile
 /// global job environment table (`initctl set-env --global` and kin), and
 /// the lists `initctl list` and `show-config` walk.
 extension Engine {
-    /// Shutdown: every class is forgotten (so nothing new can start) and
-    /// every instance's goal becomes stop; each then stops as it would for
-    /// `initctl stop`, running its pre-stop and post-stop processes and
-    /// escalating to SIGKILL after its kill timeout.
+    /// Shutdown: every class is forgotten (so nothing new can start), then
+    /// the instances are stopped in reverse dependency order
+    /// (`continueShutdown`). Each stops as it would for `initctl stop`,
+    /// running its pre-stop and post-stop processes and escalating to
+    /// SIGKILL after its kill timeout.
     public mutating func stopEverything(at time: EngineTime) -> [Effect] {
         var effects: [Effect] = []
         for name in state.classes.keys.sorted() {
             effects += handle(.jobClassRemoved(name: name), at: time)
         }
+        return effects + continueShutdown(at: time)
+    }
+
+    /// One step of an ordered shutdown: stops every instance that no other
+    /// remaining instance depends on. A job depends on the jobs its
+    /// `start on` names in `starting JOB` or `started JOB` and on those its
+    /// `while` names, so a web server that starts on `started database` is
+    /// stopped, and gone, before the database is asked to stop. The shell
+    /// calls this again after each input until no instance is left. When
+    /// every remaining instance still runs and each waits for another (a
+    /// cycle), all of them are stopped at once.
+    public mutating func continueShutdown(at time: EngineTime) -> [Effect] {
+        let keys = state.instances.keys.sorted()
+        let running = keys.filter { state.instances[$0]?.goal == .start }
+        guard !running.isEmpty else { return [] }
+        let needs = Dictionary(keys.map { ($0.job, dependencies(of: $0.job)) }, uniquingKeysWith: { a, _ in a })
+        var ready = running.filter { key in
+            !keys.contains { $0.job != key.job && needs[$0.job]?.contains(key.job) == true }
+        }
+        if ready.isEmpty && running.count == keys.count { ready = running }
+        guard !ready.isEmpty else { return [] }
         now = time
         out = []
-        for key in state.instances.keys.sorted() where state.instances[key]?.goal == .start {
-            changeGoal(key, to: .stop)
-        }
+        for key in ready { changeGoal(key, to: .stop) }
         runQueue()
-        effects += out
-        out = []
-        return effects
+        defer { out = [] }
+        return out
+    }
+
+    /// The jobs `job` depends on: those named by `starting`/`started` in
+    /// its `start on`, and by its `while` condition.
+    func dependencies(of job: String) -> Set<String> {
+        guard let definition = state.classes[job]?.definition.job else { return [] }
+        var out = Set<String>()
+        for m in definition.startOn?.matches ?? [] where m.name == JobEventName.starting || m.name == JobEventName.started {
+            if let named = m.arguments.first(where: { $0.key == nil || $0.key == "JOB" }), !named.negated {
+                out.insert(named.value)
+            }
+        }
+        for t in definition.whileCondition?.terms ?? [] { out.insert(t.job) }
+        out.remove(job)
+        return out
     }
 
     /// The instance and process a live pid belongs to (post-mortems).

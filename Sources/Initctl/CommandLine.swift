@@ -64,12 +64,11 @@ struct Globals: Sendable {
 
     /// The socket to talk to, by the rules in docs/initctl.md.
     var socketPath: String {
-        let env = Environment.current
         if let socket { return socket }
-        if let s = env["DAYBREAK_SOCKET"], !s.isEmpty { return s }
+        if let s = Environment.value("DAYBREAK_SOCKET"), !s.isEmpty { return s }
         if system { return SocketPath.system }
-        if let session = env["UPSTART_SESSION"], let p = SocketPath.path(fromSession: session) { return p }
-        if user { return SocketPath.user(environment: env, uid: Identity.realUserID) }
+        if let session = Environment.value("UPSTART_SESSION"), let p = SocketPath.path(fromSession: session) { return p }
+        if user { return SocketPath.user(environment: Environment.current, uid: Identity.realUserID) }
         return SocketPath.system
     }
 
@@ -79,8 +78,7 @@ struct Globals: Sendable {
 
     /// Whether the socket was chosen by default (no option or variable named one).
     var socketIsDefault: Bool {
-        let env = Environment.current
-        return socket == nil && (env["DAYBREAK_SOCKET"] ?? "").isEmpty && !system && !user && env["UPSTART_SESSION"] == nil
+        socket == nil && (Environment.value("DAYBREAK_SOCKET") ?? "").isEmpty && !system && !user && Environment.value("UPSTART_SESSION") == nil
     }
 
     /// Connects and runs `body`; a failure becomes a `CommandFailure`.

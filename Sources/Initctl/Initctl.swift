@@ -155,6 +155,9 @@ extension Verb {
              detail: "The daemon writes its state, execs its binary (a new version after an upgrade) and goes on: jobs keep their pids. Returns once the new daemon has taken the state back.") { inv throws(CommandFailure) in
             _ = try inv.globals.withClient { client throws(ControlError) in try client.call(.reexec) }
         },
+        powerVerb(.reboot, "stop every job, then reboot"),
+        powerVerb(.poweroff, "stop every job, then power off"),
+        powerVerb(.halt, "stop every job, then halt"),
         Verb(name: "list-timers", summary: "list the time bridge's timers: job, next run, last run", usage: "list-timers [--state FILE]",
              options: ["--state": "state"], maxArguments: 0,
              detail: "Reads the state file of daybreak-time-bridge (system: /var/lib/daybreak/time-bridge.state; with --user or inside a session: $XDG_STATE_HOME/daybreak/time-bridge.state), where the bridge writes each timer's runs and when it runs next. Times are local.") { inv throws(CommandFailure) in
@@ -278,4 +281,17 @@ func monitorLine(_ event: JSONValue) -> String {
     }
     let env = event["env"]?.strings ?? []
     return (["event", event["name"]?.string ?? "?"] + env).joined(separator: " ")
+}
+
+/// `reboot`, `poweroff`, `halt` (also as argv[0], links named so): asks
+/// the daemon, which must be PID 1, to stop every job as on SIGTERM and
+/// then reboot(2). In a container (a pid namespace) that ends the
+/// container; the runtime sees its init killed by SIGHUP (reboot) or
+/// SIGINT. Returns once the daemon has taken the request.
+func powerVerb(_ action: PowerAction, _ summary: String) -> Verb {
+    Verb(name: action.rawValue, summary: summary, usage: action.rawValue, maxArguments: 0,
+         detail: "The daemon (PID 1 only) stops every job, dependents first, each through its pre-stop, kill signal and post-stop, then syncs and calls reboot(2). Upstart's -f (reboot(2) at once, without init) is not offered: any distribution's reboot -f does that.") { inv throws(CommandFailure) in
+        let params = Request.Params(name: action.rawValue)
+        _ = try inv.globals.withClient { client throws(ControlError) in try client.call(.powerDown, params) }
+    }
 }

@@ -2,11 +2,14 @@ import Platform
 
 // initctl: Upstart's control tool, talking to daybreak over its control
 // socket. Global options may come before or after the command, as in
-// Upstart; run as `start`, `stop`, `restart`, `reload` or `status` (a link
-// named so), it behaves as that command.
+// Upstart; run as `start`, `stop`, `restart`, `reload`, `status`,
+// `reboot`, `poweroff` or `halt` (a link named so), it behaves as that
+// command.
 
 let invokedAs = CommandLine.arguments.first.map { String($0.split(separator: "/").last ?? "initctl") } ?? "initctl"
-let aliases: Set<String> = ["start", "stop", "restart", "reload", "status"]
+// An array, not a Set: a Set<String> costs its metadata and conformance
+// lookups at run time, on every run, for eight names.
+let aliases = ["start", "stop", "restart", "reload", "status", "reboot", "poweroff", "halt"]
 let programName = aliases.contains(invokedAs) ? invokedAs : "initctl"
 let arguments = (aliases.contains(invokedAs) ? [invokedAs] : []) + Array(CommandLine.arguments.dropFirst())
 

@@ -18,6 +18,12 @@ public enum Environment {
         }
         return out
     }
+
+    /// One variable (getenv(3)), without building the whole dictionary:
+    /// what initctl needs on every run.
+    public static func value(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
 }
 
 /// Who this process is.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CSpawn
+import SystemPackage
 
 /// The daemon's standard error, written without ever blocking.
 ///
@@ -22,7 +23,7 @@ import CSpawn
 /// `write` returns how many bytes were taken; 0 means "not now" (the
 /// caller keeps them), -1 that the output is gone for good.
 public final class LogOutput {
-    private enum Kind { case ownDescription, socket, file, polled }
+    private enum Kind { case ownDescription, owned, socket, file, polled }
     private let fd: Int32
     private let kind: Kind
 
@@ -56,8 +57,18 @@ public final class LogOutput {
         }
     }
 
+    /// A device or file opened by path for writing (the kernel log,
+    /// `/dev/kmsg`): each write is one record. Throws why it cannot be
+    /// opened.
+    public init(path: String) throws(Errno) {
+        let fd = open(path, O_WRONLY | O_APPEND | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+        guard fd >= 0 else { throw Errno(rawValue: errno) }
+        self.fd = fd
+        kind = .owned
+    }
+
     deinit {
-        if kind == .ownDescription { close(fd) }
+        if kind == .ownDescription || kind == .owned { close(fd) }
     }
 
     /// Writes what the output takes now, without waiting.
@@ -73,7 +84,7 @@ public final class LogOutput {
                 // Small writes only: a pipe or terminal that has room for a
                 // little takes a little without waiting.
                 return Glibc.write(fd, raw.baseAddress, min(raw.count, 512))
-            case .file, .ownDescription:
+            case .file, .ownDescription, .owned:
                 return Glibc.write(fd, raw.baseAddress, raw.count)
             }
         }

@@ -44,3 +44,21 @@ extension Process {
         kill(pid, signal) == 0
     }
 }
+
+/// What PID 1 does once every job is stopped, when asked to
+/// (`initctl reboot`, `poweroff`, `halt`).
+public enum PowerAction: String, CaseIterable, Sendable {
+    case reboot, poweroff, halt
+}
+
+extension Process {
+    /// Syncs the file systems and reboots, powers off or halts: the
+    /// machine, or, for PID 1 of a pid namespace, the namespace (the
+    /// kernel kills its init with SIGHUP for a reboot, SIGINT otherwise).
+    /// Returns only when the kernel refused, with why.
+    public static func powerDown(_ action: PowerAction) -> Errno {
+        let how: Int32 = action == .reboot ? 0 : (action == .poweroff ? 1 : 2)
+        _ = cplatform_reboot(how)
+        return Errno(rawValue: Glibc.errno)
+    }
+}

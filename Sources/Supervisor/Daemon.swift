@@ -64,6 +64,12 @@ public final class Daemon {
     /// each variable's source (`EnvFiles.swift`).
     var verboseStatus: Set<RequestID> = []
     var shuttingDown = false
+    /// How the shutdown is going, for the exit status (`Shutdown.swift`).
+    var shutdown = ShutdownTally()
+    var shutdownRequest: String?
+    /// `initctl reboot|poweroff|halt`: what `daybreak` does once every job
+    /// is stopped and `run()` has returned (PID 1 only).
+    public internal(set) var powerAction: PowerAction?
     /// The reading of the job directories in progress, if one is
     /// (`reloadConfiguration`), and what follows it.
     var reload: Background<Reading>?
@@ -93,8 +99,23 @@ public final class Daemon {
     /// jobs, inotify. Throws a message naming what failed.
     public init(options: DaemonOptions) throws(DaemonError) {
         self.options = options
-        self.log = DaemonLog(minimum: options.debug ? .debug : (options.verbose ? .info : .message))
-        self.log.timestamps = options.logTimestamps
+        let minimum: DaemonLog.Priority = options.debug ? .debug : (options.verbose ? .info : .message)
+        var kmsgError: String?
+        var device: LogOutput?
+        if let path = options.kernelLog {
+            do {
+                device = try LogOutput(path: path)
+            } catch {
+                kmsgError = "cannot open \(path) (\(error)); logging to standard error"
+            }
+        }
+        if let device, let path = options.kernelLog {
+            self.log = DaemonLog(minimum: minimum, output: device, destination: path)
+            self.log.kernelPriorities = true
+        } else {
+            self.log = DaemonLog(minimum: minimum)
+            self.log.timestamps = options.logTimestamps
+        }
         do {
             _ = try SignalMask.block(SignalSet(Daemon.handledSignals))
             signals = try SignalDescriptor.open(SignalSet(Daemon.handledSignals))
@@ -115,6 +136,7 @@ public final class Daemon {
         } catch {
             throw DaemonError(error.description)
         }
+        if let kmsgError { log.write(.warn, kmsgError) }
         if options.userMode && !options.isPID1 {
             do {
                 try Process.becomeChildSubreaper()
@@ -140,6 +162,9 @@ public final class Daemon {
             log.write(.message, "\(why): stopping a job reaches its main process's process group only, and the cgroup stanza is ignored")
         }
         logs = options.logDirectory.map(JobLogs.init(directory:))
+        if options.logToStandardOutput {
+            logs?.stream = JobOutputStream(prefixed: options.prefixOutput)
+        }
         do {
             try epoll.watch(signals.fileDescriptor.rawValue, for: .readable)
             try epoll.watch(timer.fd, for: .readable)
@@ -172,10 +197,15 @@ public final class Daemon {
             reloadConfiguration()
         } else {
             loadConfigurationNow()
-            adoptOrphanedGroups()
-            reportMissingDirectories()
-            if let event = options.startupEvent {
-                feed(.emit(name: event, environment: [], waiter: nil))
+            if let problem = exitWithProblem {
+                log.write(.fatal, problem)
+                exitStatus = 1
+            } else {
+                adoptOrphanedGroups()
+                reportMissingDirectories()
+                if let event = options.startupEvent {
+                    feed(.emit(name: event, environment: [], waiter: nil))
+                }
             }
         }
         let status = loop()
@@ -202,8 +232,7 @@ public final class Daemon {
                 queue += apply(effect)
             }
         }
-        sweepGroups()
-        if shuttingDown && !engine.hasInstances { exitStatus = 0 }
+        afterInput()
     }
 
     /// Carries out a list of effects (from `stopEverything`).
@@ -211,8 +240,7 @@ public final class Daemon {
         var queue: [Input] = []
         for effect in effects { queue += apply(effect) }
         for input in queue { feed(input) }
-        sweepGroups()
-        if shuttingDown && !engine.hasInstances { exitStatus = 0 }
+        afterInput()
     }
 
     /// Carries out one effect; returns the inputs it produced (spawn results).
@@ -222,6 +250,7 @@ public final class Daemon {
             return [spawn(request)]
         case .signal(let pid, let signal):
             log.write(.debug, "sending SIG\(signal.name) to process \(pid)")
+            if shuttingDown && signal == .kill && !stopsWithKill(pid) { shutdown.killed += 1 }
             _ = signalTracked(pid, signal.number)
             Process.signal(pid, signal.number)
         case .reload(let pid, let signal):
@@ -237,6 +266,7 @@ public final class Daemon {
             armEarliestTimer()
         case .eventEmitted(let record):
             postMortem.observe(record, engine: engine)
+            if record.name == JobEventName.stopped { jobStopped(record.environment) }
             log.write(.info, "event \(record.name)" + (record.environment.isEmpty ? "" : " " + record.environment.joined(separator: " ")))
             broadcast(.object([("type", .string("event")), ("name", .string(record.name)),
                                ("env", .array(record.environment.map(JSONValue.string)))]))
@@ -332,6 +362,7 @@ public final class Daemon {
                 closeDescriptor(pty.slave.rawValue)
                 logs!.attach(master: pty.master.rawValue, file: logFileName(job: request.job, instance: request.instance), pid: pid,
                              cap: logCap(for: job, options: options))
+                logs!.stream?.attach(master: pty.master.rawValue, job: request.job, instance: request.instance)
                 Platform.setNonBlocking(pty.master.rawValue)
                 try? epoll.watch(pty.master.rawValue, for: .readable)
             }
@@ -598,16 +629,6 @@ public final class Daemon {
             let how = inotify != nil ? "; watching \(parent) for it to appear" : "; 'initctl reload-configuration' reads it once it exists"
             log.write(.message, "job directory \(dir) does not exist\(how)")
         }
-    }
-
-    // MARK: Shutdown
-
-    func beginShutdown(_ why: String) {
-        guard !shuttingDown else { return }
-        shuttingDown = true
-        log.write(.message, "\(why): stopping every job")
-        apply(engine.stopEverything(at: now))
-        if !engine.hasInstances { exitStatus = 0 }
     }
 }
 

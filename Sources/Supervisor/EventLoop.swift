@@ -19,8 +19,9 @@ extension Daemon {
     func loop() -> Int32 {
         while exitStatus == nil {
             let leftOver = reapBacklog || !server.busy.isEmpty
-            // A log backlog, or a re-exec waiting for tracing to end, is looked at again in 100 ms.
-            let poll = log.hasBacklog || deferredReexec != nil
+            // A log backlog (the daemon's, or job output bound for stdout), or a
+            // re-exec waiting for tracing to end, is looked at again in 100 ms.
+            let poll = log.hasBacklog || logs?.stream?.hasBacklog == true || deferredReexec != nil
             for (fd, events) in epoll.wait(timeout: leftOver ? 0 : (poll ? 100 : -1)) {
                 dispatch(fd, events)
                 if exitStatus != nil { break }
@@ -30,6 +31,7 @@ extension Daemon {
             // What job logs had to say (a full disk, and when it is over).
             for line in logs?.takeWarnings() ?? [] { log.write(.warn, line) }
             log.flush()
+            logs?.stream?.flush()
             if !clientSweepArmed && (server.inputBytes > 0 || server.outputBytes > 0) { armEarliestTimer() }
             if exitStatus == nil && deferredReexec != nil { retryDeferredReexec() }
             if heavyWorkDone {

@@ -32,6 +32,9 @@ struct JobLogs {
     var masterByPid: [Int32: Int32] = [:]
     var pidByMaster: [Int32: Int32] = [:]
     var held: [String: [UInt8]] = [:]
+    /// `--log-to-stdout`: output goes here, not to the files (whose
+    /// newest bytes are still kept for `initctl log`).
+    var stream: JobOutputStream?
 
     init(directory: String) {
         self.directory = directory
@@ -80,11 +83,17 @@ struct JobLogs {
         for _ in 0..<reads {
             let n = buffer.withUnsafeMutableBytes { Platform.readDescriptor(master, $0) }
             if n > 0 {
-                write(Array(buffer[0..<n]), to: path)
+                if let stream {
+                    stream.take(buffer[0..<n], from: master)
+                    keepTail(Array(buffer[0..<n]), of: path)
+                } else {
+                    write(Array(buffer[0..<n]), to: path)
+                }
                 if followers[path] != nil { followedOutput.append((path, Array(buffer[0..<n]))) }
                 continue
             }
             if n < 0 && Platform.lastErrorWouldBlock() { return true }
+            stream?.finish(master: master)
             masters[master] = nil
             if let pid = pidByMaster.removeValue(forKey: master) { masterByPid[pid] = nil }
             return false

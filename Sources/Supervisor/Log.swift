@@ -31,6 +31,12 @@ public final class DaemonLog {
     /// `--log-timestamps`: each line begins with the wall-clock time (UTC),
     /// for containers whose runtime does not stamp lines itself.
     public var timestamps = false
+    /// `--kmsg`: each line begins with its kernel log priority, `<5>`,
+    /// as Upstart wrote to `/dev/kmsg` (debug 7, info 6, message 5, warn
+    /// 4, error 3, fatal 2), and no time (the kernel stamps its records).
+    public var kernelPriorities = false
+    /// What the output is, for the line that reports dropped lines.
+    private let destination: String
     private let output: LogOutput
     /// Lines not yet written, oldest first; the first may be partly written.
     private var queue: [[UInt8]] = []
@@ -42,15 +48,27 @@ public final class DaemonLog {
     /// Lines dropped since the daemon started.
     private(set) var droppedTotal = 0
 
-    public init(minimum: Priority, output: LogOutput = LogOutput()) {
+    public init(minimum: Priority, output: LogOutput = LogOutput(), destination: String = "standard error") {
         self.minimum = minimum
         self.output = output
+        self.destination = destination
     }
 
     public func write(_ priority: Priority, _ line: String) {
         guard priority >= minimum else { return }
-        let stamp = timestamps ? Timestamp.utc(milliseconds: wallClockMilliseconds()) + " " : ""
-        enqueue(Array("\(stamp)daybreak: \(line)\n".utf8))
+        if kernelPriorities {
+            enqueue(Array("<\(7 - priority.rawValue)>daybreak: \(line)\n".utf8))
+        } else {
+            let stamp = timestamps ? Timestamp.utc(milliseconds: wallClockMilliseconds()) + " " : ""
+            enqueue(Array("\(stamp)daybreak: \(line)\n".utf8))
+        }
+        flush()
+    }
+
+    /// Queues bytes as they are (job output on standard output,
+    /// `JobOutputStream`), under the same bound.
+    func writeRaw(_ bytes: [UInt8]) {
+        enqueue(bytes)
         flush()
     }
 
@@ -79,7 +97,7 @@ public final class DaemonLog {
                 // Standard error is taking lines again: say what was lost.
                 let lost = dropped
                 dropped = 0
-                append(Array("daybreak: \(lost) log lines were dropped because standard error was not taking them\n".utf8))
+                append(Array("\(kernelPriorities ? "<4>" : "")daybreak: \(lost) log lines were dropped because \(destination) was not taking them\n".utf8))
             }
         }
         queue.removeAll(keepingCapacity: queue.capacity <= 64)

@@ -31,6 +31,18 @@ public struct DaemonOptions: Sendable {
     public var socketPath = ""
     /// True when this process is PID 1.
     public var isPID1 = false
+    /// `--exit-with JOB`: when JOB stops, every other job is stopped and
+    /// the daemon exits with JOB's status (`Shutdown.swift`).
+    public var exitWith: String?
+    /// `--log-to-stdout`: `console log` output goes to the daemon's
+    /// standard output, line by line, instead of files; with
+    /// `--prefix-output` each line begins with the job's name.
+    public var logToStandardOutput = false
+    public var prefixOutput = false
+    /// `--kmsg DEVICE`, and as PID 1 of the machine `/dev/kmsg`: the
+    /// daemon's log goes to the kernel log with a priority on each line,
+    /// or to standard error when the device cannot be opened.
+    public var kernelLog: String?
 
     /// The executable to run again on `initctl reexec` (argv[0] resolved
     /// at start-up) and the arguments it was started with (no `--state-fd`).

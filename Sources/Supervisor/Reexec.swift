@@ -219,6 +219,10 @@ extension Daemon {
                 if pty.pid != 0 {
                     logs!.masterByPid[pty.pid] = pty.master
                     logs!.pidByMaster[pty.master] = pty.pid
+                    // --prefix-output: the job's name again, from the process's instance.
+                    if let owner = engine.processOwner(pty.pid) {
+                        logs!.stream?.attach(master: pty.master, job: owner.key.job, instance: owner.key.instance)
+                    }
                 }
                 try? epoll.watch(pty.master, for: .readable)
             }

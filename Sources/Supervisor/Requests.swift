@@ -409,6 +409,16 @@ extension Daemon {
         case .notifyDiskWriteable:
             logs?.flushHeld()
             send(replyJSON(id: request.id, result: .object([("held", .number(logs?.heldBytes ?? 0))])), to: client)
+        case .powerDown:
+            guard let action = request.params.name.flatMap(PowerAction.init(rawValue:)) else {
+                return fail(.invalidArguments, "power-down needs name: reboot, poweroff or halt")
+            }
+            guard options.isPID1 else {
+                return fail(.jobFailed, "daybreak is not PID 1 here: \(action.rawValue) is for the init of a machine or a container")
+            }
+            send(replyJSON(id: request.id, result: .object([])), to: client)
+            powerAction = action
+            beginShutdown("initctl \(action.rawValue)")
         case .reexec:
             // The answer goes out from the new daemon, once it has taken the state back.
             requestReexec(client: client.fd, id: request.id)
@@ -502,6 +512,7 @@ func permissionMessage(_ method: Control.Method, job: String?) -> String {
     case .logPriority: return "You do not have permission to set log priority"
     case .notifyDiskWriteable: return "You do not have permission to notify disk is writeable"
     case .reexec: return "You do not have permission to re-execute the daemon"
+    case .powerDown: return "You do not have permission to reboot, power off or halt"
     case .setEnv, .unsetEnv, .resetEnv: return "You do not have permission to modify job environment"
     case .listEnv, .getEnv: return "You do not have permission to query job environment"
     default: return "You do not have permission to modify job: \(job ?? "")"

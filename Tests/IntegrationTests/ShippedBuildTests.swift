@@ -38,6 +38,30 @@ struct ShippedBuild {
         #expect(libraries.isEmpty, "\(libraries)")
     }
 
+    /// Whether an ELF executable asks for a dynamic loader (a PT_INTERP program header).
+    func hasInterpreter(_ path: String) throws -> Bool {
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped))
+        func integer(_ at: Int, _ size: Int) -> Int { (0..<size).reduce(0) { $0 | Int(bytes[at + $1]) << (8 * $1) } }
+        #expect(bytes.starts(with: [0x7F, 0x45, 0x4C, 0x46, 2]), "a 64-bit ELF file")
+        let offset = integer(0x20, 8), size = integer(0x36, 2), count = integer(0x38, 2)
+        return (0..<count).contains { integer(offset + $0 * size, 4) == 3 }
+    }
+
+    /// initctl as it ships is static too: a run loads nothing (docs/PERFORMANCE.md, "initctl's start-up").
+    @Test func theReleaseInitctlIsStaticAndStartsAJob() throws {
+        let initctl = releaseBinDirectory! + "/initctl"
+        try #require(FileManager.default.isExecutableFile(atPath: initctl), "no release initctl in \(releaseBinDirectory!)")
+        #expect(try !hasInterpreter(initctl), "\(initctl) asks for a dynamic loader")
+        #expect(try hasInterpreter("/bin/true"), "the check sees a dynamic executable")
+        let d = try TestDaemon(daybreak: daybreak)
+        defer { d.stop() }
+        try d.job("svc", "exec /bin/sleep 600\n")
+        _ = try d.initctl("reload-configuration")
+        let started = try runProgram(initctl, ["--socket", d.socket, "start", "svc"])
+        #expect(started.status == 0, "\(started.stderr)")
+        #expect(started.stdout.hasPrefix("svc start/running, process "), "\(started.stdout)")
+    }
+
     @Test func aSetuidJobRunsAsTheUserAndGroupFromTheFiles() throws {
         let user = try #require(getpwnam("nobody"), "no user 'nobody' here")
         let uid = user.pointee.pw_uid, gid = user.pointee.pw_gid

@@ -34,4 +34,10 @@ int cplatform_user_database_files_only(void);
 /* malloc_trim(0): 1 when memory was released. */
 int cplatform_release_free_memory(void);
 
+/* sync(2), then reboot(2): how 0 reboots, 1 powers off, 2 halts. Returns
+ * only on failure (-1, errno set). In a pid namespace other than the
+ * initial one the kernel ends the namespace instead: its init is killed
+ * with SIGHUP (reboot) or SIGINT (power off, halt). */
+int cplatform_reboot(int how);
+
 #endif
