@@ -39,7 +39,7 @@ struct Flags {
           --log-size SIZE        cap each job's log file (10M, 512K; default unlimited); a job's
                                  'log size' wins; at the cap the file is rotated to FILE.1...
           --log-keep N           rotated log files kept beside each log (default 5)
-          --log-timestamps       prefix the daemon's log lines with the time (UTC)
+          --log-timestamps       prefix the daemon's log lines, and console output jobs' lines, with the time (UTC)
           --log-to-stdout        'console log' output goes to daybreak's standard output, line by
                                  line, instead of LOGDIR/JOB.log (for containers)
           --prefix-output        with --log-to-stdout (implied): each line begins 'JOB: '

@@ -162,8 +162,10 @@ public final class Daemon {
             log.write(.message, "\(why): stopping a job reaches its main process's process group only, and the cgroup stanza is ignored")
         }
         logs = options.logDirectory.map(JobLogs.init(directory:))
-        if options.logToStandardOutput {
-            logs?.stream = JobOutputStream(prefixed: options.prefixOutput)
+        // Job output on standard output: every job's (`--log-to-stdout`), or
+        // only `console output` jobs', to stamp their lines (`--log-timestamps`).
+        if options.logToStandardOutput || options.logTimestamps {
+            logs?.stream = JobOutputStream(prefixed: options.prefixOutput, timestamps: options.logTimestamps)
         }
         do {
             try epoll.watch(signals.fileDescriptor.rawValue, for: .readable)
@@ -282,6 +284,13 @@ public final class Daemon {
         return []
     }
 
+    /// Whether a job's output goes to the daemon's standard output: every
+    /// job's with `--log-to-stdout`, `console output` jobs' with only
+    /// `--log-timestamps`.
+    func streamed(_ job: JobClass) -> Bool {
+        logs?.stream != nil && (options.logToStandardOutput || job.console == .output)
+    }
+
     /// Spawns one process; the result goes back to the engine.
     ///
     /// A spawn that fails for want of descriptors is tried once more with
@@ -333,7 +342,9 @@ public final class Daemon {
             return .spawnFailed(spawn: request.id, reason: error.description)
         }
         var pty: PseudoTerminal?
-        if job.console == .log, logs != nil {
+        // With job output on standard output (`--log-to-stdout`), `console
+        // output` goes through the daemon too, for its prefix and time stamp.
+        if job.console == .log || (job.console == .output && streamed(job)), logs != nil {
             do {
                 pty = try PseudoTerminal.open()
             } catch {
@@ -362,7 +373,7 @@ public final class Daemon {
                 closeDescriptor(pty.slave.rawValue)
                 logs!.attach(master: pty.master.rawValue, file: logFileName(job: request.job, instance: request.instance), pid: pid,
                              cap: logCap(for: job, options: options))
-                logs!.stream?.attach(master: pty.master.rawValue, job: request.job, instance: request.instance)
+                if streamed(job) { logs!.stream?.attach(master: pty.master.rawValue, job: request.job, instance: request.instance) }
                 Platform.setNonBlocking(pty.master.rawValue)
                 try? epoll.watch(pty.master.rawValue, for: .readable)
             }

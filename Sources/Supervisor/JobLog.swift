@@ -83,7 +83,7 @@ struct JobLogs {
         for _ in 0..<reads {
             let n = buffer.withUnsafeMutableBytes { Platform.readDescriptor(master, $0) }
             if n > 0 {
-                if let stream {
+                if let stream, stream.carries(master) {
                     stream.take(buffer[0..<n], from: master)
                     keepTail(Array(buffer[0..<n]), of: path)
                 } else {

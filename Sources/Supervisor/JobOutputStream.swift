@@ -1,3 +1,4 @@
+import Control
 import Platform
 
 /// `--log-to-stdout`: the output of `console log` jobs on the daemon's
@@ -7,7 +8,8 @@ import Platform
 /// Output arrives from each process's pty in pieces; it is written whole
 /// lines at a time, so two jobs' lines never mix within a line. With
 /// `--prefix-output` each line begins with the job's name, `web: ...`
-/// (`web (8080): ...` for an instance). The pty's carriage returns are
+/// (`web (8080): ...` for an instance); with `--log-timestamps` it begins
+/// with the UTC time before that. The pty's carriage returns are
 /// dropped. A line longer than `maxLine` bytes is written in pieces of
 /// that size, and what a process left without a newline is written, with
 /// one, when its pty closes.
@@ -19,12 +21,14 @@ import Platform
 final class JobOutputStream {
     static let maxLine = 4096
     let prefixed: Bool
+    let timestamps: Bool
     let out: DaemonLog
     private var partial: [Int32: [UInt8]] = [:]
     private var labels: [Int32: String] = [:]
 
-    init(prefixed: Bool) {
+    init(prefixed: Bool, timestamps: Bool = false) {
         self.prefixed = prefixed
+        self.timestamps = timestamps
         out = DaemonLog(minimum: .debug, output: LogOutput(descriptor: 1), destination: "standard output")
     }
 
@@ -33,6 +37,9 @@ final class JobOutputStream {
         labels[master] = instance.isEmpty ? job : "\(job) (\(instance))"
         partial[master] = nil
     }
+
+    /// Whether a master's output comes here (else to its log file).
+    func carries(_ master: Int32) -> Bool { labels[master] != nil }
 
     /// Output read from a master.
     func take(_ bytes: ArraySlice<UInt8>, from master: Int32) {
@@ -59,8 +66,9 @@ final class JobOutputStream {
     }
 
     private func emit(_ line: [UInt8], from master: Int32) {
-        let prefix = prefixed ? Array(((labels[master] ?? "?") + ": ").utf8) : []
-        out.writeRaw(prefix + line + [0x0A])
+        var prefix = timestamps ? Timestamp.utc(milliseconds: wallClockMilliseconds()) + " " : ""
+        if prefixed { prefix += (labels[master] ?? "?") + ": " }
+        out.writeRaw(Array(prefix.utf8) + line + [0x0A])
     }
 
     var hasBacklog: Bool { out.hasBacklog }

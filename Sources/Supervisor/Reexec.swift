@@ -220,7 +220,7 @@ extension Daemon {
                     logs!.masterByPid[pty.pid] = pty.master
                     logs!.pidByMaster[pty.master] = pty.pid
                     // --prefix-output: the job's name again, from the process's instance.
-                    if let owner = engine.processOwner(pty.pid) {
+                    if let owner = engine.processOwner(pty.pid), let job = engine.jobClass(owner.key.job), streamed(job) {
                         logs!.stream?.attach(master: pty.master, job: owner.key.job, instance: owner.key.instance)
                     }
                 }

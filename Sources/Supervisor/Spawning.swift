@@ -11,6 +11,8 @@ import SystemPackage
 /// - `script`: `/bin/sh -e` with the body.
 /// - `console log`: output and error go to `logSlave` (a pty whose master
 ///   the daemon reads); with `--no-log` the job gets `console none`.
+///   `console output` goes there too when the daemon gives a `logSlave`
+///   for it (job output on the daemon's standard output).
 /// - `chdir`: the job's, or `/` in system mode (as Upstart does).
 func platformRequest(for spawn: EngineSpawnRequest, userMode: Bool, logSlave: Int32?) -> Platform.SpawnRequest {
     let job = spawn.jobClass
@@ -18,7 +20,7 @@ func platformRequest(for spawn: EngineSpawnRequest, userMode: Bool, logSlave: In
     var request = Platform.SpawnRequest(arguments: arguments, environment: spawn.environment)
     switch job.console {
     case .none: request.console = .none
-    case .output: request.console = .output
+    case .output: request.console = logSlave.map { .log(FileDescriptor(rawValue: $0)) } ?? .output
     case .owner: request.console = .owner
     case .log: request.console = logSlave.map { .log(FileDescriptor(rawValue: $0)) } ?? .none
     }

@@ -92,6 +92,40 @@ struct Container {
         #expect(d.process?.terminationStatus == 0, "\(d.daemonLog)")
     }
 
+    /// `--log-timestamps` with `--prefix-output`: every job's lines, those
+    /// of `console output` jobs too (they go through the daemon then, as
+    /// `console log` jobs' do), begin with the UTC time and the job's name,
+    /// for a runtime that does not stamp lines itself.
+    @Test func everyJobsLinesCarryTheTimeAndTheNameWhenAsked() throws {
+        let d = try TestDaemon(jobs: ["talker": "start on startup\nconsole output\nexec /bin/sh -c 'echo said; exec sleep 600'\n",
+                                      "logger": "start on startup\nconsole log\nexec /bin/sh -c 'echo logged; exec sleep 600'\n"],
+                               arguments: ["--prefix-output", "--log-timestamps"], user: false, wrapper: PID1.wrapper)
+        defer { d.stop() }
+        func stamped(_ rest: String) -> Bool {
+            lines(d).contains { line in
+                // 2026-11-30 09:10:43.123 talker: said
+                let parts = line.split(separator: " ", maxSplits: 2)
+                return parts.count == 3 && parts[2] == rest && parts[0].count == 10 && parts[0].filter { $0 == "-" }.count == 2
+                    && parts[1].count == 12 && parts[1].filter { $0 == ":" }.count == 2 && parts[1].contains(".")
+            }
+        }
+        #expect(eventually(timeout: 10) { stamped("talker: said") && stamped("logger: logged") }, "\(d.daemonLog)")
+    }
+
+    /// `--log-timestamps` alone: `console output` jobs' lines are stamped
+    /// on standard output; `console log` jobs still write their log files.
+    @Test func timestampsAloneStampConsoleOutputAndLeaveLogFiles() throws {
+        let d = try TestDaemon(jobs: ["talker": "start on startup\nconsole output\nexec /bin/sh -c 'echo said; exec sleep 600'\n",
+                                      "logger": "start on startup\nconsole log\nexec /bin/sh -c 'echo logged; exec sleep 600'\n"],
+                               arguments: ["--log-timestamps"], user: false, wrapper: PID1.wrapper)
+        defer { d.stop() }
+        #expect(eventually(timeout: 10) { self.lines(d).contains { $0.hasSuffix(" said") && $0.count == "2026-11-30 09:10:43.123 said".count } },
+                "\(d.daemonLog)")
+        let log = d.logs.appendingPathComponent("logger.log").path
+        #expect(eventually(timeout: 10) { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("logged") })
+        #expect(!lines(d).contains { $0.hasSuffix("logged") }, "\(d.daemonLog)")
+    }
+
     @Test func prefixedOutputKeepsTheJobsNameAcrossAReexec() throws {
         let d = try TestDaemon(arguments: ["--prefix-output"])
         defer { d.stop() }
