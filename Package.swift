@@ -82,6 +82,9 @@ let package = Package(
             ],
             swiftSettings: strict,
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
+        // Static in release too: installed beside the daemon, it must run
+        // where the daemon runs (before /usr is mounted, in an image that
+        // holds nothing else; docs/installing.md).
         .executableTarget(
             name: "Initctl",
             dependencies: [
@@ -89,7 +92,8 @@ let package = Package(
                 "TimeSchedule",
                 "Platform",
             ],
-            swiftSettings: strict),
+            swiftSettings: strict,
+            linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
         // The time bridge: a client of the control socket that emits timer
         // events (docs/time-bridge.md). Static in release, as the daemon.
         .target(
