@@ -37,7 +37,9 @@ INSTALL ?= install
 # (about half their size; docs/PERFORMANCE.md), as packages ship them.
 STRIP_FLAG ?=
 
-# initctl run by these names is that command (Upstart's links).
+# initctl run by these names is that command (Upstart's links); their bash
+# completion is initctl's, linked by each name (bash-completion looks a
+# completion up by the command's name).
 ALIASES := start stop restart reload status
 # daybreak run by these names is that bridge: one static executable, whose
 # code pages the daemon and the bridges share (docs/PERFORMANCE.md).
@@ -55,7 +57,7 @@ INSTALLED := \
 	$(addprefix $(MANDIR)/man5/,$(MAN5)) \
 	$(addprefix $(MANDIR)/man7/,$(MAN7)) \
 	$(addprefix $(MANDIR)/man8/,$(MAN8)) \
-	$(BASHCOMPLETIONDIR)/initctl
+	$(BASHCOMPLETIONDIR)/initctl $(addprefix $(BASHCOMPLETIONDIR)/,$(ALIASES))
 # Directories that belong to Daybreak alone: removed by uninstall once empty.
 OWNDIRS := $(JOBDIR) $(DATADIR)/daybreak $(HOOKDIR) $(RUNDIR)
 
@@ -86,6 +88,7 @@ install: build
 	$(INSTALL) -m 0644 $(addprefix man/,$(MAN7)) "$(DESTDIR)$(MANDIR)/man7/"
 	$(INSTALL) -m 0644 $(addprefix man/,$(MAN8)) "$(DESTDIR)$(MANDIR)/man8/"
 	$(INSTALL) -m 0644 completion/initctl.bash "$(DESTDIR)$(BASHCOMPLETIONDIR)/initctl"
+	for a in $(ALIASES); do ln -sf initctl "$(DESTDIR)$(BASHCOMPLETIONDIR)/$$a"; done
 ifneq ($(RUNDIR),)
 	$(INSTALL) -d -m 0755 "$(DESTDIR)$(RUNDIR)"
 endif
