@@ -32,6 +32,11 @@ let package = Package(
             dependencies: ["BenchSupport", .product(name: "JobFile", package: root), .product(name: "Engine", package: root)],
             swiftSettings: v6),
         .executableTarget(
+            name: "ReexecBench",
+            dependencies: ["BenchSupport", .product(name: "JobFile", package: root), .product(name: "Engine", package: root),
+                           .product(name: "JSON", package: root)],
+            swiftSettings: v6),
+        .executableTarget(
             name: "DaemonBench",
             dependencies: ["BenchSupport", .product(name: "Control", package: root), .product(name: "Platform", package: root)],
             swiftSettings: v6),

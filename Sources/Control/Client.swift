@@ -65,7 +65,7 @@ public final class ControlClient {
     static let hungUp = "the daemon closed the connection"
 
     private func send(_ value: JSONValue, descriptors: [Int32] = []) throws(ControlError) {
-        var bytes = Frame.encode(Array(value.compact.utf8))[...]
+        var bytes = Frame.encode(value.compactBytes)[...]
         var fds = descriptors
         while !bytes.isEmpty {
             switch UnixSocket.send(fd, bytes, fds: fds) {

@@ -283,6 +283,39 @@ extension EngineState: Codable {
         nextSpawnID = try c.decode(SpawnID.self, forKey: .nextSpawnID)
         nextTimerID = try c.decode(TimerID.self, forKey: .nextTimerID)
         rebuildIndexes()
+        if let wrong = inconsistency() {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: wrong))
+        }
+    }
+
+    /// What makes a decoded state one no engine could have reached, or nil.
+    /// Each pid, pending spawn and armed timer belongs to one process or
+    /// instance, and every instance to a defined job: the indexes rebuilt
+    /// from a state that says otherwise would depend on dictionary order.
+    func inconsistency() -> String? {
+        var pids = 0, spawns = 0, armed = 0
+        for (key, inst) in instances {
+            guard classes[key.job] != nil else {
+                return "an instance of '\(key.job)', a job the document does not define"
+            }
+            pids += inst.pids.count
+            spawns += inst.pendingSpawns.count
+            armed += (inst.killTimer == nil ? 0 : 1) + (inst.respawnTimer == nil ? 0 : 1)
+        }
+        func twice<ID: Hashable & Comparable>(_ ids: [ID]) -> ID? {
+            var seen = Set<ID>()
+            return ids.sorted().first { !seen.insert($0).inserted }
+        }
+        if pidIndex.count != pids, let pid = twice(instances.values.flatMap { $0.pids.values }) {
+            return "pid \(pid) is given to two processes"
+        }
+        if spawnIndex.count != spawns, let id = twice(instances.values.flatMap { $0.pendingSpawns.values }) {
+            return "spawn \(id) is given to two processes"
+        }
+        if timers.count != armed {
+            return "a timer is armed for two instances"
+        }
+        return nil
     }
 
     private static func parse(name: String, text: String, path: [any CodingKey]) throws -> JobClass {

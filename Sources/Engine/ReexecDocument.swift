@@ -41,7 +41,7 @@ public struct ReexecDocument: Codable, Sendable, Equatable {
 
     /// The document's bytes (compact JSON, keys sorted).
     public func encoded() throws -> [UInt8] {
-        Array(try JSONValueEncoder().encode(self).compact.utf8)
+        try JSONValueEncoder().encode(self).compactBytes
     }
 
     /// Reads a document: total, pure, never traps. Refuses bytes that are
@@ -105,6 +105,9 @@ public struct ShellState: Codable, Sendable, Equatable {
     /// Replies owed: engine request id to the client and its protocol id.
     public var pending: [PendingReply] = []
     public var logPriority: String?
+    /// Each instance's post-mortem, least recently touched first (absent
+    /// from documents written before it was carried).
+    public var postMortems: [PostMortemRecord]?
 
     public init(listener: Int32, socketPath: String) {
         self.listener = listener
@@ -253,5 +256,30 @@ extension Engine {
         info("\(key) taken back as running, process \(mainPid)")
         whileChanged(job)
         return out
+    }
+}
+
+/// One instance's post-mortem (`initctl status` after the fact): its last
+/// transitions and its last failure, each a wall-clock time and a line.
+public struct PostMortemRecord: Codable, Sendable, Equatable {
+    public var job: String
+    public var instance: String
+    public var history: [PostMortemLine]
+    public var lastFailure: PostMortemLine?
+    public init(job: String, instance: String, history: [PostMortemLine], lastFailure: PostMortemLine?) {
+        self.job = job
+        self.instance = instance
+        self.history = history
+        self.lastFailure = lastFailure
+    }
+}
+
+/// A post-mortem line: when (wall-clock milliseconds) and what.
+public struct PostMortemLine: Codable, Sendable, Equatable {
+    public var at: Int64
+    public var text: String
+    public init(at: Int64, text: String) {
+        self.at = at
+        self.text = text
     }
 }

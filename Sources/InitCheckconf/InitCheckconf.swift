@@ -7,14 +7,15 @@ import TimeSchedule
 ///
 /// Each PATH is a job file (its `.override` beside it is read too) or a
 /// directory (every `.conf` below it, named by its path relative to the
-/// directory). Errors go to standard error as `FILE:LINE:COLUMN: message`.
-/// Exits 1 when any file fails, 0 otherwise.
+/// directory). Errors go to standard error as `FILE:LINE:COLUMN: message`,
+/// warnings as `FILE:LINE:COLUMN: warning: message`. Exits 1 when any file
+/// fails (or, with `--strict`, when anything was warned about), 0 otherwise.
 @main
 struct InitCheckconf: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "init-checkconf",
         abstract: "Check Upstart/Daybreak job files for errors without running them.",
-        discussion: "Exits 0 when every file parses, 1 when any fails. See docs/init-checkconf.md.")
+        discussion: "Exits 0 when every file parses, 1 when any fails (or, with --strict, when there is a warning). See docs/init-checkconf.md.")
 
     @Flag(name: .long, help: "Print each parsed job as JSON on standard output.")
     var json = false
@@ -22,10 +23,15 @@ struct InitCheckconf: ParsableCommand {
     @Flag(name: [.short, .long], help: "Print only errors.")
     var quiet = false
 
+    @Flag(name: .long, help: "Count warnings as failures: exit 1 when there is any (and print them, even with --quiet).")
+    var strict = false
+
     @Argument(help: "Job files (.conf) or directories of them.")
     var paths: [String]
 
     mutating func run() throws {
+        let warnings = Warnings(shown: !quiet || strict)
+        let machine = MachineSupport.current()
         var results: [JSONValue] = []
         var failed = false
         for path in paths {
@@ -41,8 +47,8 @@ struct InitCheckconf: ParsableCommand {
                         printError("\(path): no .conf files in this directory")
                         failed = true
                     }
-                    for orphan in ConfEntry.orphanOverrides(in: files) where !quiet {
-                        printError("\(path)/\(orphan): warning: override file has no job file beside it; ignored")
+                    for orphan in ConfEntry.orphanOverrides(in: files) {
+                        warnings.add("\(path)/\(orphan): warning: override file has no job file beside it; ignored")
                     }
                 } catch {
                     printError(error.description)
@@ -65,7 +71,7 @@ struct InitCheckconf: ParsableCommand {
                 continue
             }
             for target in targets {
-                let result = check(name: target.name, conf: target.conf, override: target.override)
+                let result = check(name: target.name, conf: target.conf, override: target.override, machine: machine, warnings: warnings)
                 if !result.ok { failed = true }
                 results.append(result.json)
             }
@@ -73,11 +79,11 @@ struct InitCheckconf: ParsableCommand {
         if json {
             print(JSONValue.array(results).pretty)
         }
-        if failed { throw ExitCode(1) }
+        if failed || (strict && warnings.count > 0) { throw ExitCode(1) }
     }
 
     /// Parses one job and reports it. Returns whether it passed and its JSON entry.
-    func check(name: String, conf: String, override: String?) -> (ok: Bool, json: JSONValue) {
+    func check(name: String, conf: String, override: String?, machine: MachineSupport, warnings: Warnings) -> (ok: Bool, json: JSONValue) {
         let entry: [(String, JSONValue)] = [("file", .string(conf)), ("override", override.map(JSONValue.string) ?? .null)]
         do {
             let confBytes = try FileSystem.readFile(conf)
@@ -89,9 +95,10 @@ struct InitCheckconf: ParsableCommand {
                 printError("\(overrideError) (the override is ignored; the job file alone defines '\(name)')")
                 return (false, .object(entry + [("ok", .bool(false)), ("error", overrideError.json), ("job", job.json)]))
             }
-            if !quiet {
+            // Warnings cost a second parse: none when nobody reads them.
+            if warnings.shown {
                 for w in Parser.upstartRejects(name: name, bytes: confBytes, file: conf) {
-                    printError("\(w.file):\(w.line):\(w.column): warning: \(w.message)")
+                    warnings.add("\(w.file):\(w.line):\(w.column): warning: \(w.message)")
                 }
             }
             if let bad = unknownZone(job, confBytes) {
@@ -99,10 +106,19 @@ struct InitCheckconf: ParsableCommand {
                 printError(e.description)
                 return (false, .object(entry + [("ok", .bool(false)), ("error", e.json), ("job", .null)]))
             }
-            if let line = tracedInPidNamespace(job, confBytes) {
+            if let line = tracedInPidNamespace(job, confBytes, file: conf) {
                 let e = JobParseError(file: conf, line: line, column: 1, message: "namespace pid: a traced job (expect fork, expect daemon) cannot be followed into a new pid namespace; every start of this job would fail")
                 printError(e.description)
                 return (false, .object(entry + [("ok", .bool(false)), ("error", e.json), ("job", .null)]))
+            }
+            if warnings.shown && MachineSupport.concerns(job) {
+                var unsupported = machine.warnings(for: job, places: Parser.stanzaPlaces(name: name, bytes: confBytes, file: conf), file: conf)
+                if let override, let overrideBytes {
+                    unsupported += machine.warnings(for: job, places: Parser.stanzaPlaces(name: name, bytes: overrideBytes, file: override), file: override)
+                }
+                for w in unsupported {
+                    warnings.add("\(w.file):\(w.line):\(w.column): warning: \(w.message)")
+                }
             }
             if !quiet && !json { print("File \(conf): syntax ok") }
             return (true, .object(entry + [("ok", .bool(true)), ("error", .null), ("job", job.json)]))
@@ -143,14 +159,25 @@ func unknownZone(_ job: JobClass, _ bytes: [UInt8]) -> (zone: String, line: Int)
 /// The line of the `namespace` stanza asking for a pid namespace in a job
 /// whose `expect fork` or `expect daemon` the daemon would have to follow
 /// into it, which it cannot (the spawn fails; docs/job-files.md, namespace).
-func tracedInPidNamespace(_ job: JobClass, _ bytes: [UInt8]) -> Int? {
+func tracedInPidNamespace(_ job: JobClass, _ bytes: [UInt8], file: String) -> Int? {
     guard job.namespaces.contains(.pid), job.expect == .fork || job.expect == .daemon else { return nil }
-    let lines = bytes.split(separator: 10, omittingEmptySubsequences: false)
-    for (i, line) in lines.enumerated() {
-        let words = String(decoding: line, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\t" })
-        if words.first == "namespace", words.dropFirst().contains("pid") { return i + 1 }
+    let places = Parser.stanzaPlaces(name: job.name, bytes: bytes, file: file)
+    return places.first(where: { $0.namespaces.contains(.pid) })?.line ?? 1
+}
+
+/// The warnings of a run: printed unless `--quiet` (always with `--strict`,
+/// where they fail the run), and counted for `--strict`. When they are not
+/// shown nothing reads them, and the checks that find them are skipped.
+final class Warnings {
+    let shown: Bool
+    private(set) var count = 0
+
+    init(shown: Bool) { self.shown = shown }
+
+    func add(_ message: String) {
+        count += 1
+        if shown { printError(message) }
     }
-    return 1
 }
 
 func printError(_ message: String) {

@@ -37,7 +37,14 @@ private final class Box {
     /// The finished value.
     var resolved: JSONValue {
         if let object {
-            return .object(object.sorted { $0.0 < $1.0 }.map { ($0.0, $0.1.resolved) })
+            // Sorted by key; a key written twice keeps its last value.
+            let order = object.indices.sorted { object[$0].0 < object[$1].0 || (object[$0].0 == object[$1].0 && $0 < $1) }
+            var pairs: [(String, JSONValue)] = []
+            pairs.reserveCapacity(order.count)
+            for (n, i) in order.enumerated() where n + 1 == order.count || object[order[n + 1]].0 != object[i].0 {
+                pairs.append((object[i].0, object[i].1.resolved))
+            }
+            return .object(pairs)
         }
         if let array { return .array(array.map(\.resolved)) }
         return value ?? .null
@@ -100,12 +107,19 @@ private struct KeyedEncoder<Key: CodingKey>: KeyedEncodingContainerProtocol {
 
     private func child(_ key: Key) -> Box {
         let b = Box()
-        box.object!.removeAll { $0.0 == key.stringValue }
         box.object!.append((key.stringValue, b))
         return b
     }
 
     mutating func encodeNil(forKey key: Key) throws { child(key).value = .null }
+    // The plain types directly, without the generic path's casts.
+    mutating func encode(_ value: Bool, forKey key: Key) throws { child(key).value = .bool(value) }
+    mutating func encode(_ value: String, forKey key: Key) throws { child(key).value = .string(value) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { child(key).value = .number(value) }
+    mutating func encode(_ value: Int32, forKey key: Key) throws { child(key).value = .number(Int(value)) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { child(key).value = .number(Int(value)) }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws { child(key).value = .number(Int(value)) }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { child(key).value = .unsigned(value) }
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         try encodeValue(value, into: child(key), path: codingPath + [key])
     }
@@ -139,6 +153,10 @@ private struct UnkeyedEncoder: UnkeyedEncodingContainer {
     }
 
     mutating func encodeNil() throws { next().value = .null }
+    mutating func encode(_ value: String) throws { next().value = .string(value) }
+    mutating func encode(_ value: Int) throws { next().value = .number(value) }
+    mutating func encode(_ value: Int32) throws { next().value = .number(Int(value)) }
+    mutating func encode(_ value: UInt64) throws { next().value = .unsigned(value) }
     mutating func encode<T: Encodable>(_ value: T) throws {
         try encodeValue(value, into: next(), path: codingPath + [IndexKey(count)])
     }
@@ -168,9 +186,7 @@ private struct ValueDecoder: Decoder {
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
         guard case .object(let pairs) = value else { throw mismatch("an object", value, codingPath) }
-        var fields: [String: JSONValue] = [:]
-        for (k, v) in pairs { fields[k] = v }
-        return KeyedDecodingContainer(KeyedDecoder<Key>(fields: fields, codingPath: codingPath))
+        return KeyedDecodingContainer(KeyedDecoder<Key>(fields: Fields(pairs), codingPath: codingPath))
     }
 
     func unkeyedContainer() throws -> any UnkeyedDecodingContainer {
@@ -186,19 +202,21 @@ private func mismatch(_ expected: String, _ value: JSONValue, _ path: [any Codin
 }
 
 /// Reads a plain value, or nil when `T` decodes itself.
+/// An integer of type `I`, refused if the value is not one or does not fit.
+private func decodeInteger<I: FixedWidthInteger>(_: I.Type, _ value: JSONValue, _ path: [any CodingKey]) throws -> I {
+    switch value {
+    case .unsigned(let u):
+        if let v = I(exactly: u) { return v }
+    case .number(let n):
+        if let v = I(exactly: n) { return v }
+    default:
+        throw mismatch("an integer", value, path)
+    }
+    throw mismatch("an integer that fits \(I.self)", value, path)
+}
+
 private func decodePrimitive<T: Decodable>(_ type: T.Type, _ value: JSONValue, _ path: [any CodingKey]) throws -> T? {
-    func int() throws -> Int {
-        switch value {
-        case .number(let n): return n
-        case .unsigned(let u) where u <= UInt64(Int.max): return Int(u)
-        default: throw mismatch("an integer", value, path)
-        }
-    }
-    func exact<I: FixedWidthInteger>(_: I.Type) throws -> I {
-        if case .unsigned(let u) = value, let v = I(exactly: u) { return v }
-        guard let v = I(exactly: try int()) else { throw mismatch("an integer that fits \(I.self)", value, path) }
-        return v
-    }
+    func exact<I: FixedWidthInteger>(_: I.Type) throws -> I { try decodeInteger(I.self, value, path) }
     switch type {
     case is Bool.Type:
         guard case .bool(let b) = value else { throw mismatch("true or false", value, path) }
@@ -225,10 +243,36 @@ private func decodeValue<T: Decodable>(_ type: T.Type, _ value: JSONValue, _ pat
     return try T(from: ValueDecoder(value: value, codingPath: path))
 }
 
+/// An object's members, found by key: by a linear search from the end
+/// for the few keys a record has (a key given twice: the last one), by a
+/// dictionary for a large object.
+private struct Fields {
+    let pairs: [(String, JSONValue)]
+    let index: [String: JSONValue]?
+
+    init(_ pairs: [(String, JSONValue)]) {
+        self.pairs = pairs
+        if pairs.count > 16 {
+            var index: [String: JSONValue] = [:]
+            for (k, v) in pairs { index[k] = v }
+            self.index = index
+        } else {
+            index = nil
+        }
+    }
+
+    subscript(_ key: String) -> JSONValue? {
+        if let index { return index[key] }
+        return pairs.last { $0.0 == key }?.1
+    }
+
+    var keys: [String] { Array(Set(pairs.map(\.0))).sorted() }
+}
+
 private struct KeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol {
-    let fields: [String: JSONValue]
+    let fields: Fields
     var codingPath: [any CodingKey]
-    var allKeys: [Key] { fields.keys.sorted().compactMap { Key(stringValue: $0) } }
+    var allKeys: [Key] { fields.keys.compactMap { Key(stringValue: $0) } }
 
     func contains(_ key: Key) -> Bool { fields[key.stringValue] != nil }
 
@@ -239,10 +283,27 @@ private struct KeyedDecoder<Key: CodingKey>: KeyedDecodingContainerProtocol {
         return v
     }
 
-    func decodeNil(forKey key: Key) throws -> Bool { (fields[key.stringValue] ?? .null) == .null }
+    func decodeNil(forKey key: Key) throws -> Bool {
+        guard let v = fields[key.stringValue] else { return true }
+        return v.isNull
+    }
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         try decodeValue(type, try field(key), codingPath + [key])
     }
+    // The plain types directly, without the generic path's casts.
+    func decode(_ type: String.Type, forKey key: Key) throws -> String {
+        let v = try field(key)
+        guard case .string(let s) = v else { throw mismatch("a string", v, codingPath + [key]) }
+        return s
+    }
+    func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool {
+        let v = try field(key)
+        guard case .bool(let b) = v else { throw mismatch("true or false", v, codingPath + [key]) }
+        return b
+    }
+    func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try decodeInteger(Int.self, try field(key), codingPath + [key]) }
+    func decode(_ type: Int32.Type, forKey key: Key) throws -> Int32 { try decodeInteger(Int32.self, try field(key), codingPath + [key]) }
+    func decode(_ type: UInt64.Type, forKey key: Key) throws -> UInt64 { try decodeInteger(UInt64.self, try field(key), codingPath + [key]) }
     func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
         try ValueDecoder(value: try field(key), codingPath: codingPath + [key]).container(keyedBy: type)
     }
@@ -274,7 +335,7 @@ private struct UnkeyedDecoder: UnkeyedDecodingContainer {
     }
 
     mutating func decodeNil() throws -> Bool {
-        guard !isAtEnd, items[currentIndex] == .null else { return false }
+        guard !isAtEnd, items[currentIndex].isNull else { return false }
         currentIndex += 1
         return true
     }
@@ -300,6 +361,6 @@ private struct SingleDecoder: SingleValueDecodingContainer {
     let value: JSONValue
     var codingPath: [any CodingKey]
 
-    func decodeNil() -> Bool { value == .null }
+    func decodeNil() -> Bool { value.isNull }
     func decode<T: Decodable>(_ type: T.Type) throws -> T { try decodeValue(type, value, codingPath) }
 }

@@ -26,6 +26,9 @@ public struct Parser {
     /// What Daybreak reads but Upstart 1.13 would reject (for
     /// `init-checkconf`; the daemon does not act on them).
     var upstartRejects: [JobParseError] = []
+    /// Where each stanza sits, when asked for (`Parser.stanzaPlaces`);
+    /// nil in an ordinary parse, which records nothing.
+    var places: [StanzaPlace]?
 
     init(bytes: [UInt8], file: String, job: JobClass) {
         self.lexer = Lexer(bytes: bytes, file: file)
@@ -62,6 +65,28 @@ public struct Parser {
         return parser.upstartRejects
     }
 
+    /// Every stanza of a job file, in order: its first word, where it
+    /// starts, and for `namespace` and `cgroup` what it asked for. For
+    /// checks that need the line of a stanza after parsing
+    /// (`init-checkconf`'s warnings about this machine). Empty for a file
+    /// with an error.
+    public static func stanzaPlaces(name: String, bytes: [UInt8], file: String) -> [StanzaPlace] {
+        var parser = Parser(bytes: bytes, file: file, job: JobClass(name: name))
+        parser.places = []
+        do {
+            try parser.run()
+        } catch {
+            return []
+        }
+        return parser.places ?? []
+    }
+
+    /// Adds to the record of the stanza being parsed (when recording).
+    mutating func noteStanza(_ update: (inout StanzaPlace) -> Void) {
+        guard places != nil, !places!.isEmpty else { return }
+        update(&places![places!.count - 1])
+    }
+
     /// Parses a job file and its override, as Upstart does: the override's
     /// stanzas are read on top of the job file's, so a stanza there replaces
     /// the job file's (or accumulates, for the accumulating ones), and
@@ -96,6 +121,9 @@ public struct Parser {
                 // consumed those, so this is unreachable; skip the line anyway.
                 lexer.skipRestOfLine()
                 continue
+            }
+            if places != nil {
+                places!.append(StanzaPlace(stanza: tok.text, line: mark.line, column: mark.column))
             }
             try stanza(tok.text, at: mark)
         }
@@ -207,4 +235,25 @@ func wholeNumber(_ text: String) -> Int? {
 /// True when `text` is one or more ASCII digits.
 func isDigits(_ text: some StringProtocol) -> Bool {
     !text.isEmpty && text.utf8.allSatisfy { $0 >= 48 && $0 <= 57 }
+}
+
+/// One stanza of a job file: its first word (`cgroup`, `apparmor`,
+/// `namespace`...), its line and column (from 1), and, for the stanzas
+/// that need the machine's support, what it asked for.
+public struct StanzaPlace: Hashable, Sendable {
+    public var stanza: String
+    public var line: Int
+    public var column: Int
+    /// `namespace`: the kinds this stanza names (not those of earlier ones).
+    public var namespaces: [NamespaceKind] = []
+    /// `cgroup`: the setting this stanza makes.
+    public var cgroup: CgroupSetting?
+
+    public init(stanza: String, line: Int, column: Int, namespaces: [NamespaceKind] = [], cgroup: CgroupSetting? = nil) {
+        self.stanza = stanza
+        self.line = line
+        self.column = column
+        self.namespaces = namespaces
+        self.cgroup = cgroup
+    }
 }

@@ -31,9 +31,12 @@ public struct CgroupHierarchy: Hashable, Sendable {
 /// /sys/fs/cgroup; nothing here blocks.
 public enum Cgroups {
     /// The hierarchies mounted now, v2 first, each with this process's group.
-    public static func hierarchies() -> [CgroupHierarchy] {
-        guard let mounts = try? FileSystem.readFile("/proc/self/mounts"),
-              let own = try? FileSystem.readFile("/proc/self/cgroup") else { return [] }
+    ///
+    /// `root` is put in front of the two /proc files read (not of the mount
+    /// points returned): `init-checkconf`'s tests describe a machine there.
+    public static func hierarchies(root: String = "") -> [CgroupHierarchy] {
+        guard let mounts = try? FileSystem.readFile(root + "/proc/self/mounts"),
+              let own = try? FileSystem.readFile(root + "/proc/self/cgroup") else { return [] }
         // "ID:CONTROLLERS:PATH" lines; v2 is "0::PATH".
         var ownV2: String?
         var ownV1: [String: String] = [:]

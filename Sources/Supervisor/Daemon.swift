@@ -82,6 +82,8 @@ public final class Daemon {
     var exitStatus: Int32?
     /// The answer to `initctl reexec`, sent by the new daemon (`Reexec.swift`).
     var reexecReply: (client: Int32, frame: [UInt8])?
+    /// A re-exec waiting for tracing to end (`Reexec.swift`): who asked, and until when.
+    var deferredReexec: (client: Int32, id: Int, deadline: Int64)?
     /// pidfds of main processes taken back from a daemon that crashed (`Recovery.swift`).
     var adoptedPidfds: [Int32: Int32] = [:]
     /// The set of signals the daemon takes through its signalfd.

@@ -19,7 +19,9 @@ extension Daemon {
     func loop() -> Int32 {
         while exitStatus == nil {
             let leftOver = reapBacklog || !server.busy.isEmpty
-            for (fd, events) in epoll.wait(timeout: leftOver ? 0 : (log.hasBacklog ? 100 : -1)) {
+            // A log backlog, or a re-exec waiting for tracing to end, is looked at again in 100 ms.
+            let poll = log.hasBacklog || deferredReexec != nil
+            for (fd, events) in epoll.wait(timeout: leftOver ? 0 : (poll ? 100 : -1)) {
                 dispatch(fd, events)
                 if exitStatus != nil { break }
             }
@@ -29,6 +31,7 @@ extension Daemon {
             for line in logs?.takeWarnings() ?? [] { log.write(.warn, line) }
             log.flush()
             if !clientSweepArmed && (server.inputBytes > 0 || server.outputBytes > 0) { armEarliestTimer() }
+            if exitStatus == nil && deferredReexec != nil { retryDeferredReexec() }
             if heavyWorkDone {
                 heavyWorkDone = false
                 trimHeap()

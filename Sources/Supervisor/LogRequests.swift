@@ -54,7 +54,7 @@ extension Daemon {
             let event = JSONValue.object([("v", .number(protocolVersion)), ("event", .object([
                 ("type", .string("log")), ("data", .string(String(decoding: bytes.filter { $0 != 0x0D }, as: UTF8.self))),
             ]))])
-            let frame = Frame.encode(Array(event.compact.utf8))
+            let frame = Frame.encode(event.compactBytes)
             for fd in fds {
                 guard let c = server.clients[fd], c.following == path else {
                     logs!.followers[path]?.remove(fd)

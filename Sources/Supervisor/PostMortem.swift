@@ -92,7 +92,7 @@ struct PostMortem {
 
     private mutating func add(_ key: InstanceKey, _ text: String, failure: Bool) {
         clock += 1
-        let entry = Entry(wallMilliseconds: wallClockMilliseconds(), text: String(text.utf8.prefix(PostMortem.maxLine))!)
+        let entry = Entry(wallMilliseconds: wallClockMilliseconds(), text: PostMortem.clipped(text))
         if records[key] == nil && records.count >= PostMortem.maxInstances,
            let oldest = records.min(by: { $0.value.touched < $1.value.touched })?.key {
             records[oldest] = nil
@@ -103,6 +103,39 @@ struct PostMortem {
         if failure { r.lastFailure = entry }
         r.touched = clock
         records[key] = r
+    }
+
+    /// The records as the re-exec document carries them, least recently
+    /// touched first, so that `imported` keeps which is oldest.
+    func exported() -> [PostMortemRecord] {
+        records.sorted { $0.value.touched < $1.value.touched }.map { key, r in
+            PostMortemRecord(job: key.job, instance: key.instance,
+                             history: r.history.map { PostMortemLine(at: $0.wallMilliseconds, text: $0.text) },
+                             lastFailure: r.lastFailure.map { PostMortemLine(at: $0.wallMilliseconds, text: $0.text) })
+        }
+    }
+
+    /// Takes back what `exported` gave (after a re-exec), within the same bounds.
+    mutating func imported(_ saved: [PostMortemRecord]) {
+        for p in saved.suffix(PostMortem.maxInstances) {
+            clock += 1
+            let line = { (l: PostMortemLine) in Entry(wallMilliseconds: l.at, text: PostMortem.clipped(l.text)) }
+            records[InstanceKey(job: p.job, instance: p.instance)] =
+                Record(history: p.history.suffix(PostMortem.historyLength).map(line), lastFailure: p.lastFailure.map(line), touched: clock)
+        }
+    }
+
+    /// At most `maxLine` bytes of `text`, cut before a character the bound
+    /// would split.
+    static func clipped(_ text: String) -> String {
+        guard text.utf8.count > maxLine else { return text }
+        var bytes = 0
+        var end = text.unicodeScalars.startIndex
+        for (i, scalar) in zip(text.unicodeScalars.indices, text.unicodeScalars) {
+            bytes += UTF8.width(scalar)
+            if bytes > maxLine { end = i; break }
+        }
+        return String(text.unicodeScalars[..<end])
     }
 
     static func describe(_ status: ProcessExit) -> String {

@@ -20,21 +20,81 @@ import Platform
 /// Not carried: a request a client had only partly sent (its connection is
 /// kept, the partial frame is lost), a reading of the job directories in
 /// progress (it is waited for and applied first), and `expect fork|daemon`
-/// tracking (ptrace state cannot be handed over: a re-exec is refused, with
-/// a message, while such a job is being traced or an `expect stop` process
-/// has not stopped yet).
+/// tracking (ptrace state cannot be handed over: a re-exec asked for while
+/// such a job is being traced, or while an `expect stop` process has not
+/// stopped yet, waits until that is over, at most `reexecWaitNanoseconds`).
 extension Daemon {
-    /// Why a re-exec cannot happen now, if it cannot.
+    /// How long a re-exec waits for tracing to end: longer than tracking's
+    /// own bound (`Tracking.giveUpNanoseconds`), so a job whose daemon is
+    /// taken as found at that bound lets a waiting re-exec go on.
+    static let reexecWaitNanoseconds: Int64 = 15_000_000_000
+
+    /// Why a re-exec cannot happen now, if it cannot: what it must wait for
+    /// (`reexecWait`), or what stops it whatever it waits.
     func reexecRefusal() -> String? {
-        if !trackers.isEmpty || !strayStops.isEmpty {
-            let labels = trackers.values.map(\.label).sorted().joined(separator: ", ")
-            return "cannot re-exec while an expect fork|daemon job is being traced (\(labels)); try again once it is running"
-        }
-        if !expectStop.isEmpty {
-            return "cannot re-exec while an expect stop job has not stopped yet (\(expectStop.values.map(\.label).sorted().joined(separator: ", ")))"
-        }
+        if let why = reexecWait() { return "cannot re-exec while \(why)" }
         if options.executable == nil { return "cannot re-exec: the daemon's executable is not known" }
         return nil
+    }
+
+    /// What a re-exec waits for: a job being traced, an `expect stop`
+    /// process not stopped yet. Nil when nothing.
+    func reexecWait() -> String? {
+        if !trackers.isEmpty || !strayStops.isEmpty {
+            let labels = trackers.values.map(\.label).sorted().joined(separator: ", ")
+            return "an expect fork|daemon job is being traced (\(labels))"
+        }
+        if !expectStop.isEmpty {
+            return "an expect stop job has not stopped yet (\(expectStop.values.map(\.label).sorted().joined(separator: ", ")))"
+        }
+        return nil
+    }
+
+    /// `initctl reexec`: at once, or once tracing is over (the loop calls
+    /// `retryDeferredReexec` after each turn).
+    func requestReexec(client: Int32, id: Int) {
+        if deferredReexec != nil {
+            return failReexec(client: client, id: id, "cannot re-exec: a re-exec is already waiting")
+        }
+        if options.executable == nil {
+            return failReexec(client: client, id: id, "cannot re-exec: the daemon's executable is not known")
+        }
+        if let why = reexecWait() {
+            log.write(.message, "re-exec waits: \(why)")
+            deferredReexec = (client, id, monotonicNanoseconds() + Daemon.reexecWaitNanoseconds)
+            return
+        }
+        performReexec(client: client, id: id)
+    }
+
+    /// A waiting re-exec: done once nothing is traced, refused at its deadline.
+    func retryDeferredReexec() {
+        guard let waiting = deferredReexec else { return }
+        if let why = reexecWait() {
+            guard monotonicNanoseconds() >= waiting.deadline else { return }
+            deferredReexec = nil
+            let seconds = Daemon.reexecWaitNanoseconds / 1_000_000_000
+            return failReexec(client: waiting.client, id: waiting.id, "cannot re-exec: still, after \(seconds) s, \(why)")
+        }
+        deferredReexec = nil
+        performReexec(client: waiting.client, id: waiting.id)
+    }
+
+    /// Re-executes, the answer going out from the new daemon; says why on
+    /// the log and to the client if it could not.
+    private func performReexec(client: Int32, id: Int) {
+        reexecReply = (client, Frame.encode(replyJSON(id: id, result: .object([])).compactBytes))
+        let why = reexec()
+        reexecReply = nil
+        if let why {
+            log.write(.error, why)
+            failReexec(client: client, id: id, why)
+        }
+    }
+
+    private func failReexec(client: Int32, id: Int, _ why: String) {
+        guard let c = server.clients[client] else { return }
+        send(ControlError(id: id, code: .jobFailed, message: why).json, to: c)
     }
 
     /// The document describing everything the daemon holds now.
@@ -44,6 +104,7 @@ extension Daemon {
         shell.nextRequestID = nextRequestID
         shell.nextNotifySocket = nextNotifySocket
         shell.logPriority = log.minimum.name
+        shell.postMortems = postMortem.exported()
         // One record per instance the shell knows of.
         var keys = Set(containment.groups.keys).union(notifiers.keys).union(notifyStatus.keys)
         keys.formUnion(containment.instances.keys)
@@ -128,6 +189,7 @@ extension Daemon {
         nextRequestID = shell.nextRequestID
         nextNotifySocket = shell.nextNotifySocket
         if let name = shell.logPriority, let p = DaemonLog.Priority(name: name) { log.minimum = p }
+        postMortem.imported(shell.postMortems ?? [])
         for t in shell.timers { timers[t.id] = EngineTime(nanoseconds: t.at) }
         for record in shell.instances {
             if !record.groups.isEmpty {

@@ -48,7 +48,7 @@ extension Daemon {
         let privileged = credentials.uid == 0 || (options.userMode && credentials.uid == Identity.effectiveUserID)
         if let why = server.refusal(privileged, uid: credentials.uid, limits: limits) {
             // Best effort: the refusal fits in the socket's buffer.
-            let frame = Frame.encode(Array(ControlError(id: nil, code: .badRequest, message: "connection refused: \(why)").json.compact.utf8))
+            let frame = Frame.encode(ControlError(id: nil, code: .badRequest, message: "connection refused: \(why)").json.compactBytes)
             _ = UnixSocket.send(fd, frame[...])
             closeDescriptor(fd)
             if server.refused[credentials.uid, default: 0] == 0 {
@@ -220,7 +220,7 @@ extension Daemon {
     }
 
     func send(_ value: JSONValue, to client: Client) {
-        send(frame: Frame.encode(Array(value.compact.utf8)), to: client)
+        send(frame: Frame.encode(value.compactBytes), to: client)
     }
 
     /// Queues an encoded frame for a client, dropping the client if that
@@ -410,15 +410,8 @@ extension Daemon {
             logs?.flushHeld()
             send(replyJSON(id: request.id, result: .object([("held", .number(logs?.heldBytes ?? 0))])), to: client)
         case .reexec:
-            if let why = reexecRefusal() { return fail(.jobFailed, why) }
             // The answer goes out from the new daemon, once it has taken the state back.
-            reexecReply = (client.fd, Frame.encode(Array(replyJSON(id: request.id, result: .object([])).compact.utf8)))
-            let why = reexec()
-            reexecReply = nil
-            if let why {
-                log.write(.error, why)
-                fail(.jobFailed, why)
-            }
+            requestReexec(client: client.fd, id: request.id)
         case .subscribe:
             if !client.subscribed && !client.privileged {
                 let uid = client.credentials.uid
@@ -467,7 +460,7 @@ extension Daemon {
         let subscribers = server.clients.values.filter(\.subscribed)
         guard !subscribers.isEmpty else { return }
         // Encoded once, whoever receives it.
-        let frame = Frame.encode(Array(message.compact.utf8))
+        let frame = Frame.encode(message.compactBytes)
         for client in subscribers where server.clients[client.fd] != nil {
             send(frame: frame, to: client)
         }

@@ -119,3 +119,40 @@ private let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent(
     h.send(.processExited(pid: 4343, status: .killed(Signal(number: 15))))
     #expect(h.goalState("plain") == nil || h.goalState("plain") == "stop/waiting")
 }
+
+/// The saved version-1 document with `edit` applied to its text.
+private func fixtureEdited(_ from: String, _ to: String) throws -> [UInt8] {
+    let text = String(decoding: try Data(contentsOf: fixture), as: UTF8.self)
+    #expect(text.contains(from), "the fixture no longer holds \(from)")
+    return Array(text.replacingOccurrences(of: from, with: to).utf8)
+}
+
+/// FuzzReexec (its first long run; the input is Fuzz/corpus/reexec/pid-given-twice):
+/// a document giving one pid to two instances decoded, but which of the two
+/// owned the pid depended on dictionary order, so the document did not
+/// round-trip, and the new daemon would have reaped one job's exit as the
+/// other's. A pid, a pending spawn or an armed timer belongs to one
+/// process; a document that says otherwise is refused, with a message that
+/// names what is given twice.
+@Test func reexecDocumentGivingOnePidToTwoProcessesIsRefused() throws {
+    let found = try Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../Fuzz/corpus/reexec/pid-given-twice"))
+    guard case .failure(let e) = ReexecDocument.decode(Array(found)) else {
+        Issue.record("a document giving pid 101 to two instances was accepted"); return
+    }
+    #expect(e.description.contains("pid 101 is given to two processes"), "\(e)")
+
+    // The same within one instance, and for a pending spawn.
+    let twice = try fixtureEdited(#""pids":{"main":100}"#, #""pids":{"main":100,"post-start":100}"#)
+    guard case .failure(let own) = ReexecDocument.decode(twice) else { Issue.record("accepted"); return }
+    #expect(own.description.contains("pid 100 is given to two processes"), "\(own)")
+    let spawns = try fixtureEdited(#""pendingSpawns":{}"#, #""pendingSpawns":{"main":3}"#)
+    guard case .failure(let s) = ReexecDocument.decode(spawns) else { Issue.record("accepted"); return }
+    #expect(s.description.contains("spawn 3 is given to two processes"), "\(s)")
+    // An instance of a job the document does not define.
+    let orphan = try fixtureEdited(#""job":"svc"},"level""#, #""job":"nosuch"},"level""#)
+    guard case .failure(let o) = ReexecDocument.decode(orphan) else { Issue.record("accepted"); return }
+    #expect(o.description.contains("an instance of 'nosuch', a job the document does not define"), "\(o)")
+    // The untouched fixture still decodes.
+    #expect((try? ReexecDocument.decode(Array(try Data(contentsOf: fixture))).get()) != nil)
+}

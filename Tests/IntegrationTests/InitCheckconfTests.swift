@@ -38,6 +38,14 @@ import Testing
         #expect(try run("init-checkconf", [dir.path("stop.conf")]).status == 0)
     }
 
+    @Test func tracedJobInAPidNamespaceNamesTheStanzasLineWhenTheKindIsOnAContinuationLine() throws {
+        let dir = try TempDir()
+        try dir.write("traced.conf", "expect fork\nnamespace net \\\n    pid\nexec /bin/true\n")
+        let r = try run("init-checkconf", [dir.path("traced.conf")])
+        #expect(r.status == 1)
+        #expect(r.stderr == "init-checkconf: \(dir.path("traced.conf")):2:1: namespace pid: a traced job (expect fork, expect daemon) cannot be followed into a new pid namespace; every start of this job would fail\n")
+    }
+
     @Test func oneBadFileFailsTheRunButTheOthersAreStillChecked() throws {
         let dir = try TempDir()
         try dir.write("a.conf", "task\n")

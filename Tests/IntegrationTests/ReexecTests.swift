@@ -89,6 +89,88 @@ import Glibc
         #expect(try d.initctl("status", "slow").stdout == "slow start/running, process \(main)\n")
     }
 
+    /// ptrace state cannot be handed to a new process: a re-exec asked for
+    /// while an `expect daemon` job is being traced waits until the job's
+    /// daemon is found (or at most 15 s), then happens, and the job keeps
+    /// the pid tracking found. (It was refused with a message before.)
+    @Test func aReexecWaitsForATracedJobToBeFound() throws {
+        let d = try TestDaemon()
+        defer { d.stop() }
+        try d.job("svc", """
+            expect daemon
+            pre-start exec /bin/sleep 1
+            exec \(binDirectory.appendingPathComponent("fixture-fork-twice").path)
+            """)
+        _ = try d.initctl("reload-configuration")
+        #expect(try d.initctl("--no-wait", "start", "svc").status == 0)
+        #expect(eventually(timeout: 5) { ((try? d.initctl("status", "svc").stdout) ?? "").hasPrefix("svc start/pre-start") })
+        let daemonPid = d.daemonPid
+        let r = try d.initctl("reexec")
+        #expect(r.status == 0, "\(r.stderr)\n\(d.daemonLog)")
+        #expect(d.daemonLog.contains("re-exec waits: an expect fork|daemon job is being traced (svc"), "\(d.daemonLog)")
+        #expect(eventually(timeout: 5) { d.daemonLog.contains("re-executed:") }, "\(d.daemonLog)")
+        #expect(d.daemonPid == daemonPid && isAlive(daemonPid))
+        let line = try d.initctl("status", "svc").stdout
+        let main = try #require(pid(in: line), "\(line)")
+        #expect(line == "svc start/running, process \(main)\n")
+        #expect(isAlive(main))
+        // Still the job's: a stop ends the daemon tracking found.
+        #expect(try d.initctl("stop", "svc").stdout == "svc stop/waiting\n")
+        #expect(eventually(timeout: 5) { !isAlive(main) }, "\(d.daemonLog)")
+    }
+
+    /// An `expect notify` job re-executed across before its READY: the
+    /// notify socket is kept, and the READY that comes after the re-exec
+    /// makes the job running, with its status text.
+    @Test func anExpectNotifyJobBeforeReadyBecomesRunningAfterTheReexec() throws {
+        let d = try TestDaemon()
+        defer { d.stop() }
+        try d.job("svc", """
+            expect notify
+            env FIXTURE_READY_MS=1500
+            exec \(binDirectory.appendingPathComponent("fixture-notifier").path)
+            """)
+        _ = try d.initctl("reload-configuration")
+        #expect(try d.initctl("--no-wait", "start", "svc").status == 0)
+        #expect(eventually(timeout: 5) { ((try? d.initctl("status", "svc").stdout) ?? "").hasPrefix("svc start/spawned, process ") })
+        let main = try #require(pid(in: try d.initctl("status", "svc").stdout))
+        #expect(try d.initctl("reexec").status == 0, "\(d.daemonLog)")
+        #expect(d.daemonLog.contains("re-executed:") || eventually(timeout: 5) { d.daemonLog.contains("re-executed:") })
+        #expect(try d.initctl("status", "svc").stdout.hasPrefix("svc start/spawned, process \(main)"), "\(d.daemonLog)")
+        #expect(eventually(timeout: 10) {
+            ((try? d.initctl("status", "svc").stdout) ?? "") == "svc start/running, process \(main)\n\tstatus: serving\n"
+        }, "\(d.daemonLog)")
+        #expect(try d.initctl("stop", "svc").stdout == "svc stop/waiting\n")
+        #expect(eventually(timeout: 5) { !isAlive(main) })
+    }
+
+    /// A job re-executed across in `pre-stop`: the pre-stop process ends
+    /// after the re-exec, then the main process is killed and the job stops.
+    @Test func aJobInPreStopStopsAfterTheReexec() throws {
+        let d = try TestDaemon(jobs: ["svc": "pre-stop exec /bin/sleep 1.5\nexec /bin/sleep 600\n"])
+        defer { d.stop() }
+        let main = try #require(pid(in: try d.initctl("start", "svc").stdout))
+        #expect(try d.initctl("--no-wait", "stop", "svc").status == 0)
+        #expect(eventually(timeout: 5) { ((try? d.initctl("status", "svc").stdout) ?? "").hasPrefix("svc stop/pre-stop") })
+        #expect(try d.initctl("reexec").status == 0, "\(d.daemonLog)")
+        #expect(isAlive(main), "the main process must outlive pre-stop")
+        #expect(eventually(timeout: 10) { ((try? d.initctl("status", "svc").stdout) ?? "") == "svc stop/waiting\n" }, "\(d.daemonLog)")
+        #expect(eventually(timeout: 5) { !isAlive(main) })
+    }
+
+    /// Post-mortems (`initctl status` of a job that failed, `--history`)
+    /// are carried across a re-exec: an upgrade does not erase why a job
+    /// failed before it.
+    @Test func postMortemsSurviveAReexec() throws {
+        let d = try TestDaemon(jobs: ["bad": "task\nexec /bin/sh -c 'echo failing; exit 3'\n"])
+        defer { d.stop() }
+        #expect(try d.initctl("start", "bad").status != 0)
+        let before = try d.initctl("status", "--history", "bad").stdout
+        #expect(before.contains("\tlast failure ") && before.contains("terminated with status 3"), "\(before)")
+        #expect(try d.initctl("reexec").status == 0, "\(d.daemonLog)")
+        #expect(try d.initctl("status", "--history", "bad").stdout == before, "\(d.daemonLog)")
+    }
+
     @Test func aSubscriberKeepsItsConnectionAcrossAReexec() throws {
         let d = try TestDaemon(jobs: ["t": "task\nstart on ping\nexec /bin/true\n"])
         defer { d.stop() }

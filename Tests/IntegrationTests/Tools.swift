@@ -21,9 +21,11 @@ struct RunResult {
     var stderr: String
 }
 
-/// Runs one of the package's executables to completion and captures its output.
-func run(_ tool: String, _ arguments: [String]) throws -> RunResult {
-    try runProgram(binDirectory.appendingPathComponent(tool).path, arguments)
+/// Runs one of the package's executables to completion and captures its
+/// output; `adding` puts variables in the test process's environment for it.
+func run(_ tool: String, _ arguments: [String], adding: [String: String] = [:]) throws -> RunResult {
+    let environment = adding.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(adding) { $1 }
+    return try runProgram(binDirectory.appendingPathComponent(tool).path, arguments, environment: environment)
 }
 
 /// A temporary directory that is removed when the test ends, pass or fail.

@@ -45,8 +45,19 @@ import Testing
         #expect(umaskText(0o777) == "0777")
     }
 
-    @Test func stringsAreEscaped() {
+    @Test func stringsAreEscaped() throws {
         #expect(JSONValue.string("a\"b\\c\nd\u{1}").compact == #""a\"b\\c\nd\u0001""#)
+        // Every control character, the escapes between runs of plain
+        // bytes, and multi-byte characters copied as they are.
+        #expect(JSONValue.string("\u{1f}\u{7f}é\t😀\r").compact == "\"\\u001f\u{7f}é\\t😀\\r\"")
+        #expect(JSONValue.string("").compact == #""""#)
+        for scalar in (0..<0x80).compactMap(Unicode.Scalar.init) + ["é", "€", "😀"] {
+            let text = "a\(scalar)b\(scalar)"
+            let value = JSONValue.object([(text, .string(text))])
+            #expect(try JSONValue.parse(value.compactBytes) == value, "\(scalar.value)")
+            #expect(value.compactBytes == Array(value.compact.utf8))
+        }
+        #expect(JSONValue.object([("a", .array([.number(1), .object([])]))]).pretty == "{\n  \"a\": [\n    1,\n    {}\n  ]\n}")
     }
 
     @Test func whileConditionsAreTrees() throws {

@@ -27,6 +27,28 @@ import Testing
         #expect(r.history.map(\.text) == ["main process (4242) killed by KILL signal (out of memory)"])
     }
 
+    /// A line longer than the bound whose cut falls inside a multi-byte
+    /// character (a path in a spawn failure) is cut before that character;
+    /// it trapped the daemon before (a failable String init, force-unwrapped).
+    @Test func aLongLineIsCutBeforeACharacterItWouldSplit() throws {
+        var engine = Engine()
+        _ = engine.handle(.jobClassAdded(try Parser.parse(name: "svc", text: "exec /bin/svc\n", file: "svc.conf")), at: .seconds(1))
+        let effects = engine.handle(.control(ControlRequest(id: 1, action: .start, job: "svc", wait: false)), at: .seconds(1))
+        let spawn = try #require(effects.compactMap({ if case .spawn(let s) = $0 { return s } else { return nil } }).first)
+        let prefix = "main process failed to start: "
+        let reason = String(repeating: "x", count: PostMortem.maxLine - prefix.utf8.count - 1) + "éé"
+        var pm = PostMortem()
+        pm.observe(.spawnFailed(spawn: spawn.id, reason: reason), engine: engine)
+        let text = try #require(pm.records[InstanceKey(job: "svc")]?.lastFailure?.text)
+        #expect(text == prefix + String(repeating: "x", count: PostMortem.maxLine - prefix.utf8.count - 1))
+        #expect(text.utf8.count <= PostMortem.maxLine)
+        // Taken back after a re-exec, the same.
+        var again = PostMortem()
+        again.imported(pm.exported())
+        #expect(again.records[InstanceKey(job: "svc")]?.lastFailure?.text == text)
+        #expect(again.exported() == pm.exported())
+    }
+
     @Test func aNormalExitIsHistoryButNotAFailure() throws {
         let (engine, pid) = try running("normal exit 3\nexec /bin/svc\n")
         var pm = PostMortem()

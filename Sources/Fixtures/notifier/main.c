@@ -1,6 +1,7 @@
 /* A daemon written for systemd: it reports readiness with sd_notify's
  * protocol on $NOTIFY_SOCKET ('expect notify'). With the argument "fork"
- * it forks, and the parent names the child with MAINPID= and exits. */
+ * it forks, and the parent names the child with MAINPID= and exits.
+ * FIXTURE_READY_MS sets how long it works before READY (default 200). */
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -40,8 +41,11 @@ int main(int argc, char **argv)
 	char message[128];
 	pid_t child;
 
+	const char *delay = getenv("FIXTURE_READY_MS");
+
 	notify("STATUS=warming up");
-	usleep(200000); /* start-up work */
+	/* start-up work: 200 ms, or FIXTURE_READY_MS */
+	usleep(delay ? (useconds_t)atoi(delay) * 1000 : 200000);
 	if (argc > 1 && strcmp(argv[1], "fork") == 0) {
 		child = fork();
 		if (child == 0) {

@@ -45,6 +45,7 @@ extension Parser {
         } else {
             job.cgroups.append(setting)
         }
+        noteStanza { $0.cgroup = setting }
     }
 
     /// `namespace KIND...`: cgroup, ipc, mount, net, pid, user, uts. May
@@ -56,12 +57,14 @@ extension Parser {
     mutating func stanzaNamespace() throws(JobParseError) {
         let names = NamespaceKind.allCases.map(\.rawValue).joined(separator: ", ")
         var kinds = Set(job.namespaces)
+        var named: [NamespaceKind] = []
         for tok in try arguments(after: "namespace", expecting: "one or more namespace kinds (\(names))") {
             let parts = tok.text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard let kind = NamespaceKind(rawValue: String(parts[0])) else {
                 throw lexer.error("expected a namespace kind (\(names)) after 'namespace', got '\(tok.text)'", at: tokenMark(tok))
             }
             kinds.insert(kind)
+            named.append(kind)
             let value = parts.count > 1 ? String(parts[1]) : nil
             switch kind {
             case .net:
@@ -77,6 +80,7 @@ extension Parser {
             }
         }
         job.namespaces = kinds.sorted()
+        noteStanza { $0.namespaces = named }
     }
 
     /// NAME in `net=NAME`: a name as `ip netns` makes them, or an absolute path.
