@@ -84,7 +84,8 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
         // Static in release, as the daemon: a run loads no shared library,
         // which was most of what initctl cost before it did anything
-        // (docs/PERFORMANCE.md, "initctl's start-up").
+        // (docs/PERFORMANCE.md, "initctl's start-up"); installed beside the
+        // daemon, it runs where the daemon runs (docs/installing.md).
         .executableTarget(
             name: "Initctl",
             dependencies: [
@@ -149,6 +150,10 @@ let package = Package(
             dependencies: ["EventBridge"],
             swiftSettings: strict,
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux], configuration: .release))]),
+        // The Swift runtime and Foundation linked statically in release:
+        // installed, it must not need the toolchain's shared libraries
+        // (docs/installing.md). Not -static-executable: FoundationEssentials,
+        // which swift-argument-parser brings, does not link that way.
         .executableTarget(
             name: "InitCheckconf",
             dependencies: [
@@ -157,7 +162,8 @@ let package = Package(
                 "Platform",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            swiftSettings: strict),
+            swiftSettings: strict,
+            linkerSettings: [.unsafeFlags(["-static-stdlib", "-l_FoundationCShims", "-l_FoundationCollections"], .when(platforms: [.linux], configuration: .release))]),
         // Small C daemons that fork (or do not) in every way `expect` must
         // cope with; the tracking tests run them as jobs.
         .target(name: "FixtureSupport", path: "Sources/Fixtures/support"),
