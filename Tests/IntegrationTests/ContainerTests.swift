@@ -14,15 +14,14 @@ struct Container {
     /// The example's job files, their programs taken from the checkout
     /// instead of the image's /app; `extra` is added to a job's file.
     func recipe(arguments: [String], extra: [String: String] = [:]) throws -> TestDaemon {
-        let d = try TestDaemon(arguments: arguments, user: false, wrapper: PID1.wrapper, waitForSocket: false)
+        // Written before the daemon starts: `--exit-with` looks for its job then.
+        var jobs: [String: String] = [:]
         for job in ["migrate", "app", "worker"] {
             let text = try String(contentsOf: Container.example.appendingPathComponent("init/\(job).conf"), encoding: .utf8)
-            let here = text.replacingOccurrences(of: "exec /app/", with: "exec \(Container.example.path)/app/")
-            try d.job(job, here + (extra[job] ?? ""))
+            jobs[job] = text.replacingOccurrences(of: "exec /app/", with: "exec \(Container.example.path)/app/") + (extra[job] ?? "")
         }
+        let d = try TestDaemon(jobs: jobs, arguments: arguments, user: false, wrapper: PID1.wrapper, waitForSocket: false)
         _ = eventually(timeout: 10) { (try? d.initctl("version"))?.status == 0 }
-        // The files were written after the daemon began: make sure they are read, then start as a boot would.
-        _ = try d.initctl("reload-configuration")
         return d
     }
 

@@ -30,6 +30,8 @@ import Glibc
         defer { session.stop() }
         try session.job("on-foo", "env OUT=\(session.out.path)\ninstance $N\ntask\nstart on :sys:foo IFACE=wlan0\nexec /bin/sh -c 'echo \"$UPSTART_EVENTS $IFACE $N\" >> $OUT/foo'\n")
         try session.job("event-bridge", "respawn\nexec \(EventBridge.bridge) --system-socket \(sys) --socket \(session.socket)\n")
+        // The files were written after the daemon began: make sure they are read.
+        _ = try session.initctl("reload-configuration")
         #expect(try session.initctl("start", "event-bridge").status == 0)
         // The bridge subscribes asynchronously: emit until the first arrives.
         #expect(eventually(timeout: 10) {
