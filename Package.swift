@@ -86,6 +86,7 @@ let package = Package(
             name: "Initctl",
             dependencies: [
                 "Control",
+                "Engine",
                 "TimeSchedule",
                 "Platform",
             ],

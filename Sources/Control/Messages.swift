@@ -19,12 +19,14 @@ public enum Method: String, CaseIterable, Sendable {
     case log
     case reopenLogs = "reopen-logs"
     case reexec
+    /// `initctl analyze`: the boot record (docs/protocol.md).
+    case analyze
 
     /// Methods any local user may call; the rest need root or, in user
     /// mode, the session's owner.
     public var isReadOnly: Bool {
         switch self {
-        case .version, .list, .status, .showConfig, .checkConfig, .listEnv, .getEnv, .usage, .subscribe: return true
+        case .version, .list, .status, .showConfig, .checkConfig, .listEnv, .getEnv, .usage, .subscribe, .analyze: return true
         default: return false
         }
     }

@@ -45,6 +45,7 @@ struct DaybreakCommand {
             options.logKeep = n
         }
         options.logTimestamps = flags.logTimestamps
+        options.bootHistory = flags.bootHistory
         options.startupEvent = noStartupEvent ? nil : (startupEvent ?? "startup")
         options.verbose = verbose || debug
         options.debug = debug

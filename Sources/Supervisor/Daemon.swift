@@ -60,6 +60,8 @@ public final class Daemon {
     var nextNotifySocket = 0
     /// Each instance's last failure and transitions (`PostMortem.swift`).
     var postMortem = PostMortem()
+    /// The boot history file and whether this boot is in it (`BootRecord.swift`).
+    var bootRecord = BootRecordShell()
     /// `status --verbose` requests from privileged clients, answered with
     /// each variable's source (`EnvFiles.swift`).
     var verboseStatus: Set<RequestID> = []
@@ -169,6 +171,7 @@ public final class Daemon {
             reapChildren()
             reloadConfiguration()
         } else {
+            startBootRecord()
             loadConfigurationNow()
             adoptOrphanedGroups()
             reportMissingDirectories()
@@ -201,6 +204,7 @@ public final class Daemon {
             }
         }
         sweepGroups()
+        saveBootOnce()
         if shuttingDown && !engine.hasInstances { exitStatus = 0 }
     }
 

@@ -31,6 +31,9 @@ public struct DaemonOptions: Sendable {
     public var socketPath = ""
     /// True when this process is PID 1.
     public var isPID1 = false
+    /// `--boot-history FILE`: where each boot's figures are kept for
+    /// `initctl analyze time --history` (nil: not kept).
+    public var bootHistory: String?
 
     /// The executable to run again on `initctl reexec` (argv[0] resolved
     /// at start-up) and the arguments it was started with (no `--state-fd`).

@@ -419,6 +419,8 @@ extension Daemon {
                 log.write(.error, why)
                 fail(.jobFailed, why)
             }
+        case .analyze:
+            send(replyJSON(id: request.id, result: analyzeResult()), to: client)
         case .subscribe:
             if !client.subscribed && !client.privileged {
                 let uid = client.credentials.uid

@@ -1,0 +1,178 @@
+import Foundation
+import FoundationXML
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `initctl analyze` on a real boot: a chain of three jobs with known
+/// pre-start delays (a 0.3 s, then b 0.2 s, then c 0.4 s), a parallel
+/// branch (p, 0.1 s) and a `while a` job (w). Each pre-start measures its
+/// own sleep (`date` before and after, written to a file named after the
+/// job): the pre-start time the daemon reports must be at least that, and
+/// at most 10% over the same script run by the test right after the boot
+/// and timed from its launch to its exit (the shell's start-up and the two
+/// `date`s included, under the load of the moment: on a busy machine the
+/// two differ by more than the daemon's own error, so the one is a floor
+/// and the other a ceiling). The other figures must agree
+/// with it: a job's total is its pre-start, main and post-start times,
+/// and each link of the critical chain costs its job's total.
+@Suite(.serialized) struct AnalyzeBoot {
+    static let delays = ["a": "0.3", "b": "0.2", "c": "0.4", "p": "0.1"]
+
+    /// The jobs, writing their measurements under `side`.
+    /// A pre-start's script, writing what it measured to `to`.
+    static func script(_ job: String, to: String) -> String {
+        "s=$(date +%s%N); sleep \(delays[job]!); e=$(date +%s%N)\necho $((e - s)) > \(to)\n"
+    }
+
+    static func jobs(_ side: TempDir) -> [String: String] {
+        func preStart(_ job: String) -> String {
+            "pre-start script\n" + script(job, to: side.path(job)) + "end script\n"
+        }
+        return [
+            "a": "start on startup\n" + preStart("a") + "exec sleep 600\n",
+            "b": "start on started a\n" + preStart("b") + "exec sleep 600\n",
+            "c": "start on started b\n" + preStart("c") + "exec sleep 600\n",
+            "p": "start on startup\n" + preStart("p") + "exec sleep 600\n",
+            "w": "while a\nexec sleep 600\n",
+        ]
+    }
+
+    /// What job `name` measured of its pre-start, in seconds.
+    static func measured(_ side: TempDir, _ name: String) -> Double? {
+        let text = (try? String(contentsOfFile: side.path(name), encoding: .utf8)) ?? ""
+        return Double(text.trimmingCharacters(in: .whitespacesAndNewlines)).map { $0 / 1e9 }
+    }
+
+    /// `0.305s` in seconds.
+    static func seconds<S: StringProtocol>(_ text: S) -> Double? {
+        text.hasSuffix("s") ? Double(text.dropLast()) : nil
+    }
+
+    static func waitForBootEnd(_ d: TestDaemon) -> Bool {
+        eventually(timeout: 20) { (try? d.initctl("analyze", "time").stdout.hasPrefix("Boot finished")) == true }
+    }
+
+    /// Seconds from launching `/bin/sh -c SCRIPT` to its exit.
+    static func timed(_ script: String) throws -> Double {
+        let p = Foundation.Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", script]
+        let start = DispatchTime.now().uptimeNanoseconds
+        try p.run()
+        p.waitUntilExit()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+
+    @Test func timeBlameAndCriticalChainReportTheChainWithItsDelays() throws {
+        let side = try TempDir()
+        let d = try TestDaemon(jobs: AnalyzeBoot.jobs(side))
+        defer { d.stop() }
+        #expect(AnalyzeBoot.waitForBootEnd(d), "the boot ended: \(d.daemonLog)")
+
+        // time: the last job is c; the boot took at least the chain's sum.
+        let time = try d.initctl("analyze", "time")
+        #expect(time.status == 0)
+        #expect(time.stdout.contains("The last job the boot started: c, up after "), "\(time.stdout)")
+        #expect(time.stdout.contains("5 jobs started during the boot."), "\(time.stdout)")
+        let bootLine = time.stdout.split(separator: "\n").first ?? ""
+        let total = AnalyzeBoot.seconds(bootLine.split(separator: " ")[3])
+        let chain = ["a", "b", "c"].compactMap { AnalyzeBoot.measured(side, $0) }.reduce(0, +)
+        #expect(chain > 0.85 && (total ?? 0) >= chain, "boot \(String(describing: total)) s, chain measured \(chain) s")
+
+        // blame: c, a, b, p (by their delays), then w; each pre-start
+        // within 10% of what the job measured.
+        let blame = try d.initctl("analyze", "blame")
+        #expect(blame.status == 0)
+        let rows = blame.stdout.split(separator: "\n").dropFirst().map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+        #expect(rows.map { String($0.last ?? "") } == ["c", "a", "b", "p", "w"], "\(blame.stdout)")
+        var totals: [String: Double] = [:]
+        for row in rows where row.count == 5 {
+            let job = String(row[4])
+            let (total, pre, main, post) = (AnalyzeBoot.seconds(row[0]) ?? -1, AnalyzeBoot.seconds(row[1]) ?? 0,
+                                            AnalyzeBoot.seconds(row[2]) ?? -1, AnalyzeBoot.seconds(row[3]) ?? 0)
+            totals[job] = total
+            #expect(abs(total - (pre + main + post)) <= 0.0025, "\(job): total is pre-start + main + post-start: \(row)")
+            guard job != "w" else { continue }
+            let inside = AnalyzeBoot.measured(side, job) ?? 0
+            let outside = try AnalyzeBoot.timed(AnalyzeBoot.script(job, to: "/dev/null"))
+            #expect(pre >= inside - 0.0005 && pre <= 1.1 * max(outside, inside),
+                    "\(job): pre-start reported \(row[1]), the job measured \(inside) s inside, the test \(outside) s outside")
+        }
+        #expect(rows.last?.count == 5 && rows.last?[1] == "-", "w has no pre-start: \(blame.stdout)")
+
+        // critical-chain: by default the job that ended the boot.
+        let cc = try d.initctl("analyze", "critical-chain")
+        #expect(cc.status == 0)
+        let links = cc.stdout.split(separator: "\n").dropFirst(1).map { $0.drop { $0 == " " || $0 == "└" || $0 == "─" } }
+        #expect(links.count == 4, "\(cc.stdout)")
+        if links.count == 4 {
+            #expect(links[0].hasPrefix("c @"))
+            #expect(links[1].hasPrefix("started b: b @"))
+            #expect(links[2].hasPrefix("started a: a @"))
+            #expect(links[3].hasPrefix("startup event @"))
+            for (i, job) in ["c", "b", "a"].enumerated() {
+                let took = links[i].split(separator: "+").last.flatMap { AnalyzeBoot.seconds($0) }
+                #expect(took == totals[job], "\(job): \(links[i]) costs its total, \(String(describing: totals[job])) s")
+            }
+        }
+        // The while job's chain leads to the job it needs.
+        let ccw = try d.initctl("analyze", "critical-chain", "w")
+        #expect(ccw.stdout.contains("└─ while running a: a @"), "\(ccw.stdout)")
+        #expect(try d.initctl("analyze", "critical-chain", "nosuchjob").status != 0)
+
+        // plot: an SVG that parses, with one bar per job.
+        let plot = try d.initctl("analyze", "plot")
+        #expect(plot.status == 0)
+        let bars = SVGBars()
+        let parser = XMLParser(data: Data(plot.stdout.utf8))
+        parser.delegate = bars
+        #expect(parser.parse(), "the plot parses: \(String(describing: parser.parserError))")
+        #expect(bars.jobs.sorted() == ["a", "b", "c", "p", "w"])
+        #expect(bars.root == "svg")
+    }
+
+    @Test func historyKeepsEachBootAndReportsADamagedFileByLine() throws {
+        let side = try TempDir()
+        let file = side.path("boots")
+        for boot in 1...2 {
+            let d = try TestDaemon(jobs: ["quick": "start on startup\nexec sleep 600\n"], arguments: ["--boot-history", file])
+            defer { d.stop() }
+            #expect(AnalyzeBoot.waitForBootEnd(d))
+            #expect(eventually(timeout: 5) { ((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").split(separator: "\n").count == boot + 1 })
+            let h = try d.initctl("analyze", "time", "--history")
+            #expect(h.status == 0)
+            let lines = h.stdout.split(separator: "\n")
+            #expect(lines.first?.hasPrefix("boot ended") == true, "\(h.stdout)")
+            #expect(lines.filter { $0.hasSuffix("  quick") }.count == boot, "\(h.stdout)")
+            if boot == 2 { #expect(h.stdout.contains("the mean of the 1 before it"), "\(h.stdout)") }
+            d.stop()
+        }
+        // Damage: reported with the file and line, and the file left as it is.
+        let damaged = "daybreak boot history 1\n1764470000000 - 5000000 1000000 1 quick\nnot a boot\n"
+        try damaged.write(toFile: file, atomically: true, encoding: .utf8)
+        let d = try TestDaemon(jobs: ["quick": "start on startup\nexec sleep 600\n"], arguments: ["--boot-history", file])
+        defer { d.stop() }
+        #expect(AnalyzeBoot.waitForBootEnd(d))
+        #expect(eventually(timeout: 5) { d.daemonLog.contains("\(file):3: expected 6 fields") }, "\(d.daemonLog)")
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == damaged)
+        // Without --boot-history, --history says how to get one.
+        let plain = try TestDaemon()
+        defer { plain.stop() }
+        let r = try plain.initctl("analyze", "time", "--history")
+        #expect(r.status != 0 && r.stderr.contains("--boot-history"), "\(r.stderr)")
+    }
+}
+
+/// Collects the `data-job` of each `<g class="job">` of an SVG.
+final class SVGBars: NSObject, XMLParserDelegate {
+    var jobs: [String] = []
+    var root: String?
+
+    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+        if root == nil { root = name }
+        if name == "g", attributes["class"] == "job", let job = attributes["data-job"] { jobs.append(job) }
+    }
+}
