@@ -215,9 +215,12 @@ func plotSVG(_ record: Timeline) -> String {
         out += "<g class=\"job\" data-job=\"\(name)\"><title>\(name)\(e.task ? " (task)" : "")</title>"
         if i % 2 == 1 { out += "<rect x=\"0\" y=\"\(y)\" width=\"\(width)\" height=\"\(row)\" fill=\"#f7f7f7\"/>" }
         out += "<text x=\"\(label - 8)\" y=\"\(y + 13)\" text-anchor=\"end\">\(name)</text>"
-        // Each state from its first entry to the next state entered.
+        // Each state from its first entry to the next state entered, in
+        // lifecycle order where times are equal; `waiting` (the end of the
+        // run) comes last and is not drawn.
+        func rank(_ s: JobState) -> Int { s == .waiting ? JobState.allCases.count : s.ordinal }
         let marks = JobState.allCases.compactMap { s in e.time(s).map { (s, $0.nanoseconds) } }
-            .sorted { ($0.1, $0.0.ordinal) < ($1.1, $1.0.ordinal) }
+            .sorted { ($0.1, rank($0.0)) < ($1.1, rank($1.0)) }
         for (j, (state, from)) in marks.enumerated() where state != .waiting {
             let to = j + 1 < marks.count ? marks[j + 1].1 : end
             let colour = stateColours.first { $0.0 == state }!.1
