@@ -20,6 +20,8 @@ extension Timeline {
         public var jobs: Int
         /// Jobs still on their way up, when the boot has not ended.
         public var pending: [InstanceKey]
+        /// The record began at a re-exec: there is no boot in it.
+        public var reexecuted = false
     }
 
     /// Nanoseconds since the daemon's start.
@@ -34,7 +36,8 @@ extension Timeline {
             e.arrived == nil && e.time(.waiting) == nil && e.time(.stopping) == nil
         }.map(\.key)
         return BootTime(kernel: kernelNanoseconds, bootEventSettled: since(bootEventFinished), end: since(bootEnd),
-                        last: lastArrival, lastAt: since(lastArrivalTime), jobs: started.count, pending: pending)
+                        last: lastArrival, lastAt: since(lastArrivalTime), jobs: started.count,
+                        pending: reexecuted ? [] : pending, reexecuted: reexecuted)
     }
 
     /// One line of `analyze blame`.

@@ -85,6 +85,9 @@ public struct Timeline: Hashable, Sendable {
     /// a machine); `analyze time` then shows the kernel's part too. Nil in
     /// user mode and in a container: there "boot" is the daemon's start.
     public var kernelNanoseconds: Int64?
+    /// Set by the shell after a re-exec: the record starts there and holds
+    /// no boot.
+    public var reexecuted = false
     /// The event whose end the boot waits for; nil when none is emitted
     /// (`--no-startup-event`).
     public var bootEvent: String? = JobEventName.startup
@@ -150,7 +153,7 @@ public struct Timeline: Hashable, Sendable {
     /// Called after each input: the boot ends once its event has finished
     /// (at once when there is none) and nothing is on its way up.
     mutating func settle(at time: EngineTime) {
-        guard bootEnd == nil else { return }
+        guard bootEnd == nil, !reexecuted else { return }
         if bootEvent == nil { bootEventFinished = bootEventFinished ?? time }
         if bootEventFinished != nil && busy <= 0 { bootEnd = time }
     }
@@ -285,6 +288,7 @@ extension Timeline {
         }
         var out: [(String, JSONValue)] = []
         if let k = kernelNanoseconds { out.append(("kernel", .number(Int(k)))) }
+        if reexecuted { out.append(("reexecuted", .bool(true))) }
         if let e = bootEvent { out.append(("boot_event", .string(e))) }
         out.append(("boot_event_finished", t(bootEventFinished)))
         out.append(("boot_end", t(bootEnd)))
@@ -306,6 +310,7 @@ extension Timeline {
             return InstanceKey(job: j, instance: v?["instance"]?.string ?? "")
         }
         kernelNanoseconds = json["kernel"]?.int.map(Int64.init)
+        reexecuted = json["reexecuted"]?.bool ?? false
         bootEvent = json["boot_event"]?.string
         bootEventFinished = t(json["boot_event_finished"])
         bootEnd = t(json["boot_end"])

@@ -59,6 +59,9 @@ func seconds(_ ns: Int64) -> String {
 
 /// `analyze time`.
 func timeText(_ t: Timeline.BootTime) -> String {
+    if t.reexecuted {
+        return "The daemon was re-executed (initctl reexec): its record starts there and holds no boot.\n"
+    }
     guard let end = t.end else {
         var out = "The boot has not finished"
         out += t.bootEventSettled == nil ? " (its event has not settled)" : ""

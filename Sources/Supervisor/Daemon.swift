@@ -168,6 +168,8 @@ public final class Daemon {
             // the reading thread (an edit made meanwhile applies as after
             // any reading), so requests are answered meanwhile.
             restore(document.shell)
+            engine.timeline.daemonStart = now
+            engine.timeline.reexecuted = true
             reapChildren()
             reloadConfiguration()
         } else {

@@ -238,6 +238,17 @@ func bootChain() -> Harness {
         #expect(Timeline(json: .object([])) == nil)
     }
 
+    @Test func aRecordAfterAReexecHoldsNoBoot() throws {
+        var h = Harness()
+        h.engine.timeline.reexecuted = true
+        h.add("a", "start on startup\nexec sleep 100\n")
+        h.emit("startup")
+        #expect(h.engine.timeline.bootEnd == nil)
+        #expect(h.engine.timeline.bootTime.reexecuted)
+        #expect(Timeline(json: h.engine.timeline.json)?.bootTime.reexecuted == true)
+        #expect(BootHistory.Boot(h.engine.timeline, wallMilliseconds: 1) == nil)
+    }
+
     @Test func kernelPartTravelsInTheJSON() throws {
         var t = bootChain().engine.timeline
         t.kernelNanoseconds = 2_000 * ms
