@@ -23,7 +23,7 @@ import JSON
 ///   (`startup`) has finished and no instance is on its way up (in
 ///   `starting` to `post-start`, or a task not yet ended), and which job
 ///   arrived last.
-/// Nothing else grows: the whole record stays under about 1 MB.
+/// Nothing else grows.
 ///
 /// It is not carried across a re-exec: a new daemon starts with an empty
 /// record (docs/initctl.md says so), which keeps the re-exec document as
