@@ -46,9 +46,11 @@ extension Timeline {
         public var task: Bool
         /// `starting` to `running` (a task: to its end).
         public var total: Int64
-        /// Time in the pre-start process, the main process (until it was
-        /// ready; a task: until it ended), the post-start process; nil when
-        /// the job has none.
+        /// Time in the pre-start process (from its spawn), the main process
+        /// (from entering `spawned` until it was ready; a task: until it
+        /// ended), the post-start process (from its spawn); nil when the job
+        /// has none. What the three leave of the total is time in `starting`
+        /// and waiting for the shell to spawn a process.
         public var preStart: Int64?
         public var main: Int64?
         public var postStart: Int64?
@@ -60,15 +62,15 @@ extension Timeline {
         var rows: [Blame] = []
         for e in sortedEntries {
             guard let start = e.time(.starting), let end = e.arrived else { continue }
-            func span(_ a: JobState, _ b: EngineTime?) -> Int64? {
-                guard let x = e.time(a), let y = b, y >= x else { return nil }
+            func span(_ a: EngineTime?, _ b: EngineTime?) -> Int64? {
+                guard let x = a, let y = b, y >= x else { return nil }
                 return y.nanoseconds - x.nanoseconds
             }
             let mainEnd = e.task ? end : (e.time(.postStart) ?? e.time(.running))
             rows.append(Blame(key: e.key, task: e.task, total: end.nanoseconds - start.nanoseconds,
-                              preStart: e.hasPreStart ? span(.preStart, e.time(.spawned)) : nil,
-                              main: span(.spawned, mainEnd),
-                              postStart: e.hasPostStart ? span(.postStart, e.time(.running)) : nil))
+                              preStart: e.hasPreStart ? span(e.preStartSpawned ?? e.time(.preStart), e.time(.spawned)) : nil,
+                              main: span(e.time(.spawned), mainEnd),
+                              postStart: e.hasPostStart ? span(e.postStartSpawned ?? e.time(.postStart), e.time(.running)) : nil))
         }
         return rows.sorted { ($0.total, $1.key) > ($1.total, $0.key) }
     }

@@ -47,6 +47,12 @@ public struct Timeline: Hashable, Sendable {
         public var startedAt: EngineTime?
         /// The first entry into each state, indexed by `JobState.ordinal`.
         public var entered: [EngineTime?] = Array(repeating: nil, count: JobState.allCases.count)
+        /// When its first pre-start and post-start processes were spawned:
+        /// later than the state's entry when the shell spawned others first
+        /// (every job the startup event starts enters `pre-start` at once,
+        /// and the shell spawns them one after the other).
+        public var preStartSpawned: EngineTime?
+        public var postStartSpawned: EngineTime?
 
         public init(key: InstanceKey, task: Bool, hasPreStart: Bool, hasPostStart: Bool) {
             self.key = key
@@ -122,6 +128,16 @@ public struct Timeline: Hashable, Sendable {
         }
         if let i = entries.index(forKey: key) {
             entries.values[i].note(new, at: time)
+        }
+    }
+
+    /// Notes that the shell spawned `key`'s pre-start or post-start process.
+    mutating func processStarted(_ key: InstanceKey, _ kind: ProcessKind, at time: EngineTime) {
+        guard recording, let i = entries.index(forKey: key), entries.values[i].time(.waiting) == nil else { return }
+        switch kind {
+        case .preStart where entries.values[i].preStartSpawned == nil: entries.values[i].preStartSpawned = time
+        case .postStart where entries.values[i].postStartSpawned == nil: entries.values[i].postStartSpawned = time
+        default: break
         }
     }
 
@@ -281,6 +297,8 @@ extension Timeline {
                 break
             }
             if let s = e.startedAt { fields.append(("started_at", t(s))) }
+            if let s = e.preStartSpawned { fields.append(("pre_start_spawned", t(s))) }
+            if let s = e.postStartSpawned { fields.append(("post_start_spawned", t(s))) }
             var states: [(String, JSONValue)] = []
             for s in JobState.allCases { if let at = e.time(s) { states.append((s.rawValue, t(at))) } }
             fields.append(("states", .object(states)))
@@ -332,6 +350,8 @@ extension Timeline {
                 }
             }
             e.startedAt = t(v["started_at"])
+            e.preStartSpawned = t(v["pre_start_spawned"])
+            e.postStartSpawned = t(v["post_start_spawned"])
             for s in JobState.allCases { e.entered[s.ordinal] = t(v["states"]?[s.rawValue]) }
             entries[k] = e
         }

@@ -196,13 +196,17 @@ public final class Daemon {
     var now: EngineTime { EngineTime(nanoseconds: monotonicNanoseconds()) }
 
     /// Hands one input to the engine and carries out everything that follows.
+    /// An input an effect produced (a spawn's result) carries the time it
+    /// was produced, not the time its turn came: the boot record then says
+    /// when each process really started, though the effects before it took
+    /// time (`Engine/Timeline.swift`).
     func feed(_ input: Input) {
-        var queue = [input]
+        var queue = [(input, now)]
         while !queue.isEmpty {
-            let next = queue.removeFirst()
+            let (next, at) = queue.removeFirst()
             postMortem.observe(next, engine: engine)
-            for effect in engine.handle(next, at: now) {
-                queue += apply(effect)
+            for effect in engine.handle(next, at: at) {
+                for produced in apply(effect) { queue.append((produced, now)) }
             }
         }
         sweepGroups()

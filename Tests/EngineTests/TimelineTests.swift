@@ -87,6 +87,31 @@ func bootChain() -> Harness {
         #expect(rows.map(\.main) == [0, 0, 0, 0, 0])
     }
 
+    /// Two jobs enter pre-start together; the shell spawns one 40 ms after
+    /// the other: the second's pre-start counts from its spawn, and its
+    /// total keeps the wait.
+    @Test func preStartCountsFromItsSpawn() {
+        var h = Harness(autoSpawn: false)
+        h.engine.timeline.daemonStart = h.time
+        h.add("first", "start on startup\npre-start exec sleep 1\nexec sleep 100\n")
+        h.add("second", "start on startup\npre-start exec sleep 1\nexec sleep 100\n")
+        h.emit("startup")
+        _ = h.answerSpawn()
+        h.wait(ms: 40)
+        _ = h.answerSpawn()
+        h.wait(ms: 100)
+        h.endPreStart("first")
+        _ = h.answerSpawn()
+        h.endPreStart("second")
+        _ = h.answerSpawn()
+        let rows = Dictionary(uniqueKeysWithValues: h.engine.timeline.blame.map { ($0.key.job, $0) })
+        #expect(rows["first"]?.preStart == 140 * ms)
+        #expect(rows["second"]?.preStart == 100 * ms)
+        #expect(rows["second"]?.total == 140 * ms)
+        let back = Timeline(json: h.engine.timeline.json)
+        #expect(back?.blame == h.engine.timeline.blame)
+    }
+
     @Test func blameOfATaskRunsToItsEnd() {
         var h = Harness()
         h.engine.timeline.daemonStart = h.time
