@@ -76,6 +76,7 @@ import Glibc
         for _ in 1...3 {
             attempts.append(try bootOnce())
             if attempts.last!.isEmpty { break }
+            print("analyze: boot \(attempts.count) missed: \(attempts.last!)")
         }
         #expect(attempts.last?.isEmpty == true, "in each of \(attempts.count) boots: \(attempts)")
     }
