@@ -196,9 +196,9 @@ public final class Daemon {
     var now: EngineTime { EngineTime(nanoseconds: monotonicNanoseconds()) }
 
     /// Hands one input to the engine and carries out everything that follows.
-    /// An input an effect produced (a spawn's result) carries the time it
-    /// was produced, not the time its turn came: the boot record then says
-    /// when each process really started, though the effects before it took
+    /// An input an effect produced (a spawn's result) carries the time the
+    /// effect began, not the time its turn came: the boot record then says
+    /// when each process was forked, though the effects before it took
     /// time (`Engine/Timeline.swift`).
     func feed(_ input: Input) {
         var queue = [(input, now)]
@@ -206,7 +206,8 @@ public final class Daemon {
             let (next, at) = queue.removeFirst()
             postMortem.observe(next, engine: engine)
             for effect in engine.handle(next, at: at) {
-                for produced in apply(effect) { queue.append((produced, now)) }
+                let began = now
+                for produced in apply(effect) { queue.append((produced, began)) }
             }
         }
         sweepGroups()
