@@ -90,6 +90,7 @@ let package = Package(
             name: "Initctl",
             dependencies: [
                 "Control",
+                "Engine",
                 "TimeSchedule",
                 "Platform",
             ],

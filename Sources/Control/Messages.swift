@@ -22,12 +22,14 @@ public enum Method: String, CaseIterable, Sendable {
     /// `initctl reboot|poweroff|halt` (PID 1 only): stop every job, then
     /// reboot(2). The action is in `name`.
     case powerDown = "power-down"
+    /// `initctl analyze`: the boot record (docs/protocol.md).
+    case analyze
 
     /// Methods any local user may call; the rest need root or, in user
     /// mode, the session's owner.
     public var isReadOnly: Bool {
         switch self {
-        case .version, .list, .status, .showConfig, .checkConfig, .listEnv, .getEnv, .usage, .subscribe: return true
+        case .version, .list, .status, .showConfig, .checkConfig, .listEnv, .getEnv, .usage, .subscribe, .analyze: return true
         default: return false
         }
     }

@@ -24,6 +24,7 @@ struct Flags {
     var prefixOutput = false
     var exitWith: String?
     var kmsg: String?
+    var bootHistory: String?
     var help = false
     var version = false
 
@@ -58,6 +59,8 @@ struct Flags {
                                  owns them): stop reaches the main process's group only
           --socket PATH          the control socket's path; in user mode its directory must be
                                  owned by you and private (mode 0700), or it is refused
+          --boot-history FILE    keep each boot's times in FILE (the last 50) for
+                                 'initctl analyze time --history'
           --state-fd FD          resume from the state document on descriptor FD (set by initctl reexec)
           -h, --help             show this help
           --version              show the version
@@ -99,6 +102,7 @@ struct Flags {
                 case "--no-cgroups": f.noCgroups = true
                 case "--socket": f.socket = try value(name).get()
                 case "--state-fd": f.stateFd = try value(name).get()
+                case "--boot-history": f.bootHistory = try value(name).get()
                 case "-h", "--help": f.help = true
                 case "--version": f.version = true
                 default: return .failure(FlagError("unknown option '\(a)'"))

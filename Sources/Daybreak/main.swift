@@ -52,6 +52,7 @@ struct DaybreakCommand {
         // PID 1 of a container (another pid namespace) does not: its log
         // belongs on the container's standard error, not the host's kernel.
         options.kernelLog = flags.kmsg ?? (options.isPID1 && !user && ReexecSupport.inInitialPidNamespace ? "/dev/kmsg" : nil)
+        options.bootHistory = flags.bootHistory
         options.startupEvent = noStartupEvent ? nil : (startupEvent ?? "startup")
         options.verbose = verbose || debug
         options.debug = debug

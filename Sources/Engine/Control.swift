@@ -66,6 +66,7 @@ extension Engine {
             state.instances[key]!.startEnvironment = env
             finished(key, failed: false)
             if r.wait { state.instances[key]!.blocking.append(.request(r.id, .start)) }
+            recordStart(key, .request)
             respawnNow(key)
             if !r.wait { out.append(.reply(r.id, .ok(state.instances[key]?.status))) }
             return
@@ -83,6 +84,7 @@ extension Engine {
         setStartDescriptors(key, nil)
         finished(key, failed: false)
         if r.wait { state.instances[key]!.blocking.append(.request(r.id, .start)) }
+        recordStart(key, .request)
         changeGoal(key, to: .start)
         if !r.wait { out.append(.reply(r.id, .ok(state.instances[key]?.status))) }
     }

@@ -27,6 +27,9 @@ public struct Engine: Sendable {
     var now = EngineTime(nanoseconds: 0)
     /// How often each `while` condition changed in the input being handled.
     var whileChanges: [String: Int] = [:]
+    /// The boot record `initctl analyze` reads (`Timeline.swift`); not
+    /// part of the state, so not carried across a re-exec.
+    public var timeline = Timeline()
 
     public init(configuration: EngineConfiguration = EngineConfiguration()) {
         state = EngineState(configuration: configuration)
@@ -69,6 +72,7 @@ public struct Engine: Sendable {
         }
         runQueue()
         settleWhileConditions()
+        timeline.settle(at: now)
         let effects = out
         out = []
         return effects

@@ -164,6 +164,7 @@ extension Engine {
             setStartDescriptors(key, startDescriptors(active))
             finished(key, failed: false)
             holdActive(key, active)
+            recordStart(key, events: active)
             changeGoal(key, to: .start)
         }
         if !single { releaseStartOn(job) }
@@ -261,6 +262,7 @@ extension Engine {
         guard let ev = state.events.removeValue(forKey: id) else { return }
         info("\(ev.name) event finished\(ev.failed ? " (failed)" : "")")
         out.append(.eventFinished(ev.record, failed: ev.failed))
+        timeline.eventFinished(ev.name, at: now)
         for key in ev.blockedJobs {
             guard state.instances[key]?.blocker == id else { continue }
             state.instances[key]!.blocker = nil

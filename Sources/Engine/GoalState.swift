@@ -146,6 +146,7 @@ extension Engine {
             let old = inst.state
             if target == .starting && old == .postStop && holdForRespawnDelay(key) { return }
             state.instances[key]!.state = target
+            recordTransition(key, from: old, to: target)
             info("\(key) state changed from \(old.rawValue) to \(target.rawValue)")
             switch target {
             case .waiting:

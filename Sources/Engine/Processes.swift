@@ -63,6 +63,7 @@ extension Engine {
         state.instances[key]!.pids[owner.kind] = pid
         state.pidIndex[pid] = owner
         if owner.kind == .main { state.instances[key]!.mainStartedAt = now }
+        timeline.processStarted(key, owner.kind, at: now)
         info("\(key) \(owner.kind.rawValue) process (\(pid))")
         if owner.kind == .main && state.instances[key]!.state == .spawned
             && (definition(key.job).job.expect == .none || state.instances[key]!.goal == .stop) {

@@ -176,6 +176,7 @@ extension Engine {
         state.instances[key]!.startEnvironment = env
         setStartDescriptors(key, nil)
         finished(key, failed: false)
+        recordStart(key, .condition(def.job.whileCondition?.text ?? "", (def.job.whileCondition?.jobNames ?? []).sorted()))
         changeGoal(key, to: .start)
     }
 

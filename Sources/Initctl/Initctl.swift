@@ -106,6 +106,11 @@ extension Verb {
             }
             guard status == .exited(0) else { throw CommandFailure(message: "dot failed (\(status)); 'initctl graph --dot' prints what it was given") }
         },
+        Verb(name: "analyze", summary: "show where the boot went: time, blame, critical-chain, plot",
+             usage: "analyze [time [--history]|blame|critical-chain [JOB]|plot]", flags: ["--history": "history"], maxArguments: 2,
+             detail: "time: how long the boot took and which job came last (--history: past boots, with --boot-history). blame: the jobs by how long they took to start, pre-start and post-start apart. critical-chain [JOB]: what held JOB (default: the last job of the boot) back, link by link. plot: an SVG picture of the boot, a bar per job.") { inv throws(CommandFailure) in
+            try analyze(inv)
+        },
         Verb(name: "check-config", summary: "find jobs whose conditions can never be met", usage: "check-config [-w] [-i EVENTS] [JOB]",
              flags: ["-w": "warn", "--warn": "warn"], options: ["-i": "ignore-events", "--ignore-events": "ignore-events"],
              maxArguments: 1) { inv throws(CommandFailure) in

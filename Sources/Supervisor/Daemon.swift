@@ -60,6 +60,8 @@ public final class Daemon {
     var nextNotifySocket = 0
     /// Each instance's last failure and transitions (`PostMortem.swift`).
     var postMortem = PostMortem()
+    /// The boot history file and whether this boot is in it (`BootRecord.swift`).
+    var bootRecord = BootRecordShell()
     /// `status --verbose` requests from privileged clients, answered with
     /// each variable's source (`EnvFiles.swift`).
     var verboseStatus: Set<RequestID> = []
@@ -195,9 +197,12 @@ public final class Daemon {
             // the reading thread (an edit made meanwhile applies as after
             // any reading), so requests are answered meanwhile.
             restore(document.shell)
+            engine.timeline.daemonStart = now
+            engine.timeline.reexecuted = true
             reapChildren()
             reloadConfiguration()
         } else {
+            startBootRecord()
             loadConfigurationNow()
             if let problem = exitWithProblem {
                 log.write(.fatal, problem)
@@ -225,16 +230,22 @@ public final class Daemon {
     var now: EngineTime { EngineTime(nanoseconds: monotonicNanoseconds()) }
 
     /// Hands one input to the engine and carries out everything that follows.
+    /// An input an effect produced (a spawn's result) carries the time the
+    /// effect began, not the time its turn came: the boot record then says
+    /// when each process was forked, though the effects before it took
+    /// time (`Engine/Timeline.swift`).
     func feed(_ input: Input) {
-        var queue = [input]
+        var queue = [(input, now)]
         while !queue.isEmpty {
-            let next = queue.removeFirst()
+            let (next, at) = queue.removeFirst()
             postMortem.observe(next, engine: engine)
-            for effect in engine.handle(next, at: now) {
-                queue += apply(effect)
+            for effect in engine.handle(next, at: at) {
+                let began = now
+                for produced in apply(effect) { queue.append((produced, began)) }
             }
         }
         afterInput()
+        saveBootOnce()
     }
 
     /// Carries out a list of effects (from `stopEverything`).

@@ -43,6 +43,9 @@ public struct DaemonOptions: Sendable {
     /// daemon's log goes to the kernel log with a priority on each line,
     /// or to standard error when the device cannot be opened.
     public var kernelLog: String?
+    /// `--boot-history FILE`: where each boot's figures are kept for
+    /// `initctl analyze time --history` (nil: not kept).
+    public var bootHistory: String?
 
     /// The executable to run again on `initctl reexec` (argv[0] resolved
     /// at start-up) and the arguments it was started with (no `--state-fd`).

@@ -422,6 +422,8 @@ extension Daemon {
         case .reexec:
             // The answer goes out from the new daemon, once it has taken the state back.
             requestReexec(client: client.fd, id: request.id)
+        case .analyze:
+            send(replyJSON(id: request.id, result: analyzeResult()), to: client)
         case .subscribe:
             if !client.subscribed && !client.privileged {
                 let uid = client.credentials.uid

@@ -33,6 +33,8 @@ import Glibc
         // The log is written by the loop's turn, perhaps just after the reply.
         #expect(eventually(timeout: 5) { d.daemonLog.contains("re-executed:") }, "\(d.daemonLog)")
         #expect(d.daemonPid == daemonPid && isAlive(daemonPid))
+        // The boot record is not carried across: the new one says so.
+        #expect(try d.initctl("analyze", "time").stdout.hasPrefix("The daemon was re-executed"))
         #expect(try d.initctl("status", "svc").stdout == "svc start/running, process \(svc)\n")
         #expect(try d.initctl("status", "resp").stdout == "resp start/running, process \(resp)\n")
         // The task mid-run ends and is seen to end; what it starts runs.
