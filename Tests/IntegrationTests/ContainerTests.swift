@@ -5,11 +5,11 @@ import Glibc
 #endif
 
 /// The container recipe (docs/containers.md): daybreak as PID 1 of a pid
-/// namespace running examples/container's jobs with `--prefix-output` and
+/// namespace running extra/container's jobs with `--prefix-output` and
 /// `--exit-with`, as `docker run` would.
 @Suite(.serialized, .enabled(if: isRoot, "pid namespaces need root"))
 struct Container {
-    static let example = repoRoot.appendingPathComponent("examples/container")
+    static let example = repoRoot.appendingPathComponent("extra/container")
 
     /// The example's job files, their programs taken from the checkout
     /// instead of the image's /app; `extra` is added to a job's file.
