@@ -29,6 +29,9 @@ BASHCOMPLETIONDIR ?= $(DATADIR)/bash-completion/completions
 RUNDIR  ?= /run/daybreak
 
 SWIFT   ?= swift
+# More flags for `swift build`, e.g. SWIFTFLAGS='--scratch-path .build-release'
+# to keep the release build apart from a debug one building beside it (CI).
+SWIFTFLAGS ?=
 # The directory of a release build; empty: `make` builds one.
 BIN     ?=
 
@@ -68,11 +71,11 @@ all: build
 # The three programs installed (the bridges are links to daybreak).
 build:
 ifeq ($(BIN),)
-	for p in daybreak initctl init-checkconf; do $(SWIFT) build -c release --product $$p || exit 1; done
+	for p in daybreak initctl init-checkconf; do $(SWIFT) build -c release $(SWIFTFLAGS) --product $$p || exit 1; done
 endif
 
 # The release build's directory, asked of SwiftPM only when BIN is not given.
-bin = $(if $(BIN),$(BIN),$(shell $(SWIFT) build -c release --show-bin-path))
+bin = $(if $(BIN),$(BIN),$(shell $(SWIFT) build -c release $(SWIFTFLAGS) --show-bin-path))
 
 install: build
 	@test -x "$(bin)/daybreak" || { echo "make: no release build in '$(bin)' (run 'make' first)" >&2; exit 1; }
