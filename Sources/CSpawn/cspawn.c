@@ -620,7 +620,11 @@ static void __attribute__((noreturn)) child(const struct cspawn_request *r, int 
  * process stays, as the relay, and never execs, so the daemon would wait
  * for ever), nor other namespaces, tracing, or credentials (glibc's
  * setuid/setgid/setgroups signal every thread of the process they think
- * they are in, the daemon's). */
+ * they are in, the daemon's). The rest is the child's own: limits, nice,
+ * the session, descriptors, umask and directories (no CLONE_FS), and
+ * oom_score_adj, which the kernel gives every process sharing the writer's
+ * memory except when the writer is a vfork child
+ * (oomScoreAdjustmentLeavesTheSpawnerAlone). */
 static int shares_memory(const struct cspawn_request *r)
 {
 	return r->ns_flags == 0 && r->ns_net_path == NULL && !r->trace_me && !r->has_uid && !r->has_gid &&
