@@ -11,11 +11,13 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -608,6 +610,65 @@ static void __attribute__((noreturn)) child(const struct cspawn_request *r, int 
 	fail(report, CSPAWN_STEP_EXEC, failed_at);
 }
 
+/* Whether the child may run in the daemon's memory (CLONE_VM), the
+ * daemon's thread waiting until the exec (CLONE_VFORK): no copy of the
+ * daemon's page tables to make and throw away at the exec, which is most
+ * of what a fork of the daemon costs (docs/PERFORMANCE.md, "initctl's
+ * start-up"). Only for a child whose steps are plain system calls that
+ * touch nothing of the daemon's but errno and LISTEN_PID's digits (in the
+ * environment block prepared for it): not with a pid namespace (its first
+ * process stays, as the relay, and never execs, so the daemon would wait
+ * for ever), nor other namespaces, tracing, or credentials (glibc's
+ * setuid/setgid/setgroups signal every thread of the process they think
+ * they are in, the daemon's). The rest is the child's own: limits, nice,
+ * the session, descriptors, umask and directories (no CLONE_FS), and
+ * oom_score_adj, which the kernel gives every process sharing the writer's
+ * memory except when the writer is a vfork child
+ * (oomScoreAdjustmentLeavesTheSpawnerAlone). */
+static int shares_memory(const struct cspawn_request *r)
+{
+	return r->ns_flags == 0 && r->ns_net_path == NULL && !r->trace_me && !r->has_uid && !r->has_gid &&
+	       !r->set_groups;
+}
+
+/* The shared-memory child's own stack: the child's steps need a few
+ * hundred bytes (exec_with_shell an argv); this leaves room to spare. */
+#define SHARED_STACK (64 * 1024)
+
+/* One stack kept for the next spawn (mapping and unmapping one each time
+ * cost about a tenth of the daemon's work for a start); a second spawn at
+ * the same time, from another thread, maps its own. */
+static void *_Atomic spare_stack;
+
+static void *take_stack(void)
+{
+	void *stack = atomic_exchange(&spare_stack, NULL);
+	if (stack)
+		return stack;
+	stack = mmap(NULL, SHARED_STACK, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+	return stack == MAP_FAILED ? NULL : stack;
+}
+
+static void give_back_stack(void *stack)
+{
+	void *none = NULL;
+	if (!atomic_compare_exchange_strong(&spare_stack, &none, stack))
+		munmap(stack, SHARED_STACK);
+}
+
+struct shared_child {
+	const struct cspawn_request *r;
+	int report;    /* the pipe's write end */
+	int read_end;  /* the parent's end, closed in the child */
+};
+
+static int run_shared_child(void *arg)
+{
+	const struct shared_child *a = arg;
+	close(a->read_end); /* the child's own descriptor table: no CLONE_FILES */
+	child(a->r, a->report);
+}
+
 pid_t cspawn_spawn(const struct cspawn_request *r, struct cspawn_failure *failure)
 {
 	struct cspawn_failure report = { CSPAWN_STEP_NONE, 0, 0 };
@@ -628,16 +689,28 @@ pid_t cspawn_spawn(const struct cspawn_request *r, struct cspawn_failure *failur
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &saved_mask);
 
-	/* clone(2) as a plain fork, without the C library's fork handlers
-	 * (namespaces are the child's own steps). The argument order (flags,
-	 * stack, ...) is the one of every architecture Daybreak builds for
-	 * except s390. */
-	pid = plain_fork();
-	if (pid == 0) {
-		close(pipefd[0]);
-		child(r, pipefd[1]);
+	/* The common job (no namespace, tracing or credentials) shares the
+	 * daemon's memory until its exec, as posix_spawn does (see
+	 * shares_memory); any other is a plain fork: clone(2) without the C
+	 * library's fork handlers (namespaces are the child's own steps). The
+	 * argument order (flags, stack, ...) is the one of every architecture
+	 * Daybreak builds for except s390. */
+	void *stack = shares_memory(r) ? take_stack() : NULL;
+	if (stack) {
+		struct shared_child args = { r, pipefd[1], pipefd[0] };
+		/* The stack grows down on every architecture Daybreak builds for. */
+		pid = clone(run_shared_child, (char *)stack + SHARED_STACK, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+	} else {
+		pid = plain_fork();
+		if (pid == 0) {
+			close(pipefd[0]);
+			child(r, pipefd[1]);
+		}
 	}
 	int fork_error = errno;
+	/* With CLONE_VFORK the child has exec'd or exited by now: its stack is free. */
+	if (stack)
+		give_back_stack(stack);
 	pthread_sigmask(SIG_SETMASK, &saved_mask, NULL);
 	close(pipefd[1]);
 	if (pid < 0) {

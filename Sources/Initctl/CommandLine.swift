@@ -9,7 +9,6 @@ import Platform
 /// `initctl start` costs (docs/PERFORMANCE.md), and scripts call initctl in
 /// loops.
 struct Invocation: Sendable {
-    var verb: Verb
     var globals = Globals()
     /// Command flags given, by their long name (`enumerate`, `global`...).
     var flags = Set<String>()
@@ -42,7 +41,7 @@ struct Verb: Sendable {
 
 /// What the command line asks for.
 enum Parsed {
-    case run(Invocation)
+    case run(Verb, Invocation)
     /// `--help`: initctl's own, or one command's when it follows the command.
     case help(Verb?)
     case version
@@ -162,7 +161,7 @@ func parseInvocation(_ args: [String]) throws(CommandFailure) -> Parsed {
     guard let verb = Verb.table.first(where: { $0.name == name }) else {
         throw CommandFailure(message: "invalid command: \(name)", hint: true)
     }
-    var invocation = Invocation(verb: verb, globals: globals, positionals: Array(words.dropFirst()))
+    var invocation = Invocation(globals: globals, positionals: Array(words.dropFirst()))
     for (option, value) in pending {
         if let long = verb.flags[option] {
             invocation.flags.insert(long)
@@ -178,7 +177,7 @@ func parseInvocation(_ args: [String]) throws(CommandFailure) -> Parsed {
     if invocation.positionals.count > verb.maxArguments {
         throw CommandFailure(message: "unexpected argument: \(invocation.positionals[verb.maxArguments])", hint: true)
     }
-    return .run(invocation)
+    return .run(verb, invocation)
 }
 
 /// `initctl --version`: the tool's own version, no daemon needed.

@@ -30,26 +30,7 @@ extension Verb {
         Verb(name: "status", summary: "show a job's goal, state and processes", usage: "status [--history] [--verbose] JOB [KEY=VALUE]...",
              flags: ["--history": "history", "--verbose": "verbose", "-v": "verbose"], options: ["--state": "state"],
              detail: "A job that failed also shows its last failure (when, which process, how it ended) and the last lines of its output; --history lists its last ten transitions; --verbose (root or the session owner) each variable of its environment and where it came from.") { inv throws(CommandFailure) in
-            var params = try jobTarget(inv)
-            params.verbose = inv.flags.contains("verbose")
-            let result = try inv.globals.withClient { client throws(ControlError) in try client.call(.status, params) }
-            for item in result["instances"]?.array ?? [] {
-                guard let status = InstanceStatus(json: item) else { continue }
-                FileSystem.writeStandardOutput(status.upstartText + "\n")
-                if let text = status.statusText { FileSystem.writeStandardOutput("\tstatus: \(text)\n") }
-                if let why = status.whileReason { FileSystem.writeStandardOutput("\twhile condition false: \(why)\n") }
-                for line in status.cgroup?.lines ?? [] { FileSystem.writeStandardOutput(line + "\n") }
-                if let line = status.respawnLine { FileSystem.writeStandardOutput(line + "\n") }
-                for line in status.failureLines { FileSystem.writeStandardOutput(line + "\n") }
-                for line in status.environmentSources { FileSystem.writeStandardOutput("\tenv \(line)\n") }
-                if inv.flags.contains("history") {
-                    for line in status.historyLines { FileSystem.writeStandardOutput(line + "\n") }
-                }
-            }
-            // A timer job: when the time bridge runs it next (docs/time-bridge.md).
-            if let job = params.job {
-                for line in timerStatusLines(job: job, inv) { FileSystem.writeStandardOutput(line + "\n") }
-            }
+            try showStatus(inv)
         },
         Verb(name: "list", summary: "list every job and instance with its status", usage: "list", maxArguments: 0) { inv throws(CommandFailure) in
             let result = try inv.globals.withClient { client throws(ControlError) in try client.call(.list) }
@@ -69,8 +50,7 @@ extension Verb {
             _ = try inv.globals.withClient { client throws(ControlError) in try client.call(.reloadConfiguration) }
         },
         Verb(name: "version", summary: "show the daemon's version", usage: "version", maxArguments: 0) { inv throws(CommandFailure) in
-            let result = try inv.globals.withClient { client throws(ControlError) in try client.call(.version) }
-            inv.globals.say(result["version"]?.string ?? "")
+            try showVersion(inv)
         },
         Verb(name: "log-priority", summary: "show or set the daemon's log priority", usage: "log-priority [PRIORITY]",
              maxArguments: 1) { inv throws(CommandFailure) in
@@ -201,6 +181,39 @@ func runJobCommand(_ method: Control.Method, _ inv: Invocation) throws(CommandFa
     for item in result["instances"]?.array ?? [] {
         if let status = InstanceStatus(json: item) { inv.globals.say(status.upstartText) }
     }
+}
+
+/// `status`: each instance as Upstart prints it, then what Daybreak adds
+/// (its status text, a false `while`, its cgroup, respawns, its last
+/// failure, with `--verbose` its environment, with `--history` its
+/// transitions), then a timer job's next run.
+func showStatus(_ inv: Invocation) throws(CommandFailure) {
+    var params = try jobTarget(inv)
+    params.verbose = inv.flags.contains("verbose")
+    let result = try inv.globals.withClient { client throws(ControlError) in try client.call(.status, params) }
+    for item in result["instances"]?.array ?? [] {
+        guard let status = InstanceStatus(json: item) else { continue }
+        FileSystem.writeStandardOutput(status.upstartText + "\n")
+        if let text = status.statusText { FileSystem.writeStandardOutput("\tstatus: \(text)\n") }
+        if let why = status.whileReason { FileSystem.writeStandardOutput("\twhile condition false: \(why)\n") }
+        for line in status.cgroup?.lines ?? [] { FileSystem.writeStandardOutput(line + "\n") }
+        if let line = status.respawnLine { FileSystem.writeStandardOutput(line + "\n") }
+        for line in status.failureLines { FileSystem.writeStandardOutput(line + "\n") }
+        for line in status.environmentSources { FileSystem.writeStandardOutput("\tenv \(line)\n") }
+        if inv.flags.contains("history") {
+            for line in status.historyLines { FileSystem.writeStandardOutput(line + "\n") }
+        }
+    }
+    // A timer job: when the time bridge runs it next (docs/time-bridge.md).
+    if let job = params.job {
+        for line in timerStatusLines(job: job, inv) { FileSystem.writeStandardOutput(line + "\n") }
+    }
+}
+
+/// `version`: the daemon's version line.
+func showVersion(_ inv: Invocation) throws(CommandFailure) {
+    let result = try inv.globals.withClient { client throws(ControlError) in try client.call(.version) }
+    inv.globals.say(result["version"]?.string ?? "")
 }
 
 /// Rejects anything but KEY=VALUE, as Upstart does.

@@ -140,14 +140,18 @@ public enum UnixSocket {
     /// Reads what is available (up to `max` bytes) and any descriptors
     /// passed with it, which arrive close-on-exec.
     public static func receive(_ fd: Int32, max: Int = 64 * 1024) -> (IO, [UInt8], [Int32]) {
-        var buffer = [UInt8](repeating: 0, count: max)
         var fds = [Int32](repeating: -1, count: 16)
         var count: Int32 = 0
-        let n = buffer.withUnsafeMutableBytes { raw in
-            cevents_receive(fd, raw.baseAddress, UInt(raw.count), &fds, 16, &count)
+        var n = 0
+        // Not zeroed first: the kernel writes what it reads, and zeroing
+        // 64 KiB cost every read (an initctl run most of all) sixteen page
+        // faults (docs/PERFORMANCE.md, "initctl's start-up").
+        let buffer = [UInt8](unsafeUninitializedCapacity: max) { raw, initialized in
+            n = cevents_receive(fd, raw.baseAddress, UInt(raw.count), &fds, 16, &count)
+            initialized = Swift.max(n, 0)
         }
         let received = Array(fds.prefix(Int(count)))
-        if n > 0 { return (.done(n), Array(buffer[0..<n]), received) }
+        if n > 0 { return (.done(n), buffer, received) }
         if n == 0 { return (.closed, [], received) }
         return (failure(errno), [], received)
     }

@@ -84,6 +84,20 @@ import Glibc
     #expect(output == "500\n")
 }
 
+// The kernel gives an `oom_score_adj` written by a process to every process
+// sharing its memory, except by a vfork child: a job spawned in the
+// daemon's memory (CLONE_VM) must be one (CLONE_VFORK), or it sets the
+// daemon's own.
+@Test func oomScoreAdjustmentLeavesTheSpawnerAlone() throws {
+    func own() throws -> String { String(decoding: try FileSystem.readFile("/proc/self/oom_score_adj"), as: UTF8.self) }
+    let before = try own()
+    var request = SpawnRequest(arguments: ["/bin/true"], environment: testEnvironment)
+    request.oomScoreAdj = before == "321\n" ? 322 : 321
+    let (status, _) = try run(request)
+    #expect(status == .exited(0))
+    #expect(try own() == before)
+}
+
 @Test func childStartsWithNoBlockedOrIgnoredSignals() throws {
     // The spawning thread blocks a signal, as the daemon blocks the ones its
     // signalfd reads; the child must not inherit that.
