@@ -59,9 +59,9 @@ extension Engine {
     }
 
     /// The instance and process a live pid belongs to (post-mortems).
-    public func processOwner(_ pid: Int32) -> (key: InstanceKey, kind: ProcessKind, goal: Goal)? {
+    public func processOwner(_ pid: Int32) -> (key: InstanceKey, kind: ProcessKind, goal: Goal, state: JobState)? {
         guard let o = state.pidIndex[pid], let inst = state.instances[o.key] else { return nil }
-        return (o.key, o.kind, inst.goal)
+        return (o.key, o.kind, inst.goal, inst.state)
     }
 
     /// The instance and process a spawn was asked for (post-mortems).

@@ -52,7 +52,11 @@ struct PostMortem {
             guard let owner = engine.processOwner(pid) else { return }
             let text = "\(owner.kind.rawValue) process (\(pid)) \(PostMortem.describe(status))\(oom ? " (out of memory)" : "")"
             let normal = engine.jobClass(owner.key.job)?.isNormalExit(status) ?? false
-            let failed = status.isFailure && !normal && owner.goal != .stop
+            // A main process that dies once the daemon has sent it its kill
+            // signal (a stop, or a restart, whose goal is start again) ended
+            // as asked: history, not a failure, as the engine counts it.
+            let killedAsAsked = owner.kind == .main && (owner.state == .killed || owner.state == .stopping)
+            let failed = status.isFailure && !normal && owner.goal != .stop && !killedAsAsked
             add(owner.key, text, failure: failed)
         case .spawnFailed(let id, let reason):
             guard let owner = engine.spawnOwner(id) else { return }

@@ -49,6 +49,26 @@ import Testing
         #expect(again.exported() == pm.exported())
     }
 
+    /// `initctl restart` sends the main process its kill signal while the
+    /// goal is already start again: its death is the daemon's doing, not a
+    /// failure (it was one before: `status` showed "last failure ... killed
+    /// by TERM signal" after every restart).
+    @Test func theKillOfARestartIsHistoryButNotAFailure() throws {
+        var (engine, pid) = try running("exec /bin/svc\n")
+        let effects = engine.handle(.control(ControlRequest(id: 2, action: .restart, job: "svc", wait: false)), at: .seconds(2))
+        #expect(effects.contains { if case .signal(let p, .term) = $0 { return p == pid } else { return false } }, "\(effects)")
+        var pm = PostMortem()
+        pm.observe(.processExited(pid: pid, status: .killed(.term)), engine: engine)
+        let r = try #require(pm.records[InstanceKey(job: "svc")])
+        #expect(r.lastFailure == nil)
+        #expect(r.history.map(\.text) == ["main process (\(pid)) killed by TERM signal"])
+        // The same signal from elsewhere, the job running, is a failure.
+        let (running, other) = try self.running("exec /bin/svc\n")
+        var crashed = PostMortem()
+        crashed.observe(.processExited(pid: other, status: .killed(.term)), engine: running)
+        #expect(crashed.records[InstanceKey(job: "svc")]?.lastFailure?.text == "main process (\(other)) killed by TERM signal")
+    }
+
     @Test func aNormalExitIsHistoryButNotAFailure() throws {
         let (engine, pid) = try running("normal exit 3\nexec /bin/svc\n")
         var pm = PostMortem()
