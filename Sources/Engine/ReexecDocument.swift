@@ -16,7 +16,9 @@ import JSON
 /// layout follows. A reader checks both before it decodes anything else,
 /// and refuses what it does not know with a message naming the version
 /// (`decode`); it never crashes on any input (the decoder is total, and
-/// fuzzable: `decode` is pure). Version 1 documents are kept as test
+/// fuzzable: `decode` is pure). The daemon writes and reads it by hand
+/// (EngineStateJSON.swift, ShellStateJSON.swift); the Codable conformances
+/// are the reference the tests hold that path to. Version 1 documents are kept as test
 /// fixtures (`Tests/IntegrationTests/Fixtures`) so a later reader is
 /// tested against them.
 public struct ReexecDocument: Codable, Sendable, Equatable {
@@ -39,9 +41,11 @@ public struct ReexecDocument: Codable, Sendable, Equatable {
         self.shell = shell
     }
 
-    /// The document's bytes (compact JSON, keys sorted).
+    /// The document's bytes (compact JSON, keys sorted), written by hand
+    /// (`documentJSON`): the same bytes as the Codable conformance gives,
+    /// which the tests and the `reexec` fuzz target check.
     public func encoded() throws -> [UInt8] {
-        try JSONValueEncoder().encode(self).compactBytes
+        documentJSON.compactBytes
     }
 
     /// Reads a document: total, pure, never traps. Refuses bytes that are
@@ -68,7 +72,7 @@ public struct ReexecDocument: Codable, Sendable, Equatable {
             return .failure(ReexecDocumentError("the state document is version \(version), and this build reads version \(currentVersion) only"))
         }
         do {
-            return .success(try JSONValueDecoder().decode(ReexecDocument.self, from: value))
+            return .success(try ReexecDocument(documentJSON: value))
         } catch {
             return .failure(ReexecDocumentError("the state document (version \(currentVersion)) does not decode: \(error)"))
         }
