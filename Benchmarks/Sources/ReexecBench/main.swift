@@ -7,7 +7,8 @@
 // (`compactBytes`), what any JSON document of that size costs. The ratio
 // is what the engine's types add on top: walking the state, printing each
 // job class back to job-file text and parsing it again, rebuilding the
-// indexes.
+// indexes. The daemon writes and reads the document by hand; the Codable
+// path it took before is measured beside it, on the same document.
 import BenchSupport
 import Engine
 import JSON
@@ -39,6 +40,12 @@ guard case .success(let back) = ReexecDocument.decode(bytes), back == document e
 
 let write = bestOf(rounds) { blackHole(try? document.encoded()) }
 let read = bestOf(rounds) { blackHole(ReexecDocument.decode(bytes)) }
+// The Codable path the daemon took before (JSONValueEncoder/Decoder), on
+// the same document: what writing and reading by hand saves.
+let codableWrite = bestOf(rounds) { blackHole((try? JSONValueEncoder().encode(document))?.compactBytes) }
+let codableRead = bestOf(rounds) {
+    blackHole((try? JSONValue.parse(bytes)).flatMap { try? JSONValueDecoder().decode(ReexecDocument.self, from: $0) })
+}
 let floor = bestOf(rounds) { blackHole((try? JSONValue.parse(bytes))?.compactBytes) }
 let printClasses = bestOf(rounds) { blackHole(document.engine.classes.values.map { $0.definition.job.jobFileText }) }
 
@@ -48,6 +55,8 @@ print("| step | time | against the floor |")
 print("| --- | --- | --- |")
 print("| floor: parse the bytes as JSON, print them again | \(ms(floor)) | 1.00x |")
 print("| write the document (old daemon) | \(ms(write)) | \(fixed(Double(write) / Double(floor)))x |")
+print("| the same through Codable (before) | \(ms(codableWrite)) | \(fixed(Double(codableWrite) / Double(floor)))x |")
 print("| of which: print the job classes back to text | \(ms(printClasses)) | \(fixed(Double(printClasses) / Double(floor)))x |")
 print("| read the document (new daemon) | \(ms(read)) | \(fixed(Double(read) / Double(floor)))x |")
+print("| the same through Codable (before) | \(ms(codableRead)) | \(fixed(Double(codableRead) / Double(floor)))x |")
 print("| write + read | \(ms(write + read)) | \(fixed(Double(write + read) / Double(floor)))x |")
