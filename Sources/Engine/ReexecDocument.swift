@@ -45,7 +45,11 @@ public struct ReexecDocument: Codable, Sendable, Equatable {
     /// (`documentJSON`): the same bytes as the Codable conformance gives,
     /// which the tests and the `reexec` fuzz target check.
     public func encoded() throws -> [UInt8] {
-        documentJSON.compactBytes
+        // About 1 KB an instance (its record, the shell's, a post-mortem).
+        var out: [UInt8] = []
+        out.reserveCapacity(4096 + 1024 * engine.instances.count)
+        documentJSON.appendCompact(to: &out)
+        return out
     }
 
     /// Reads a document: total, pure, never traps. Refuses bytes that are

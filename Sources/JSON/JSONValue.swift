@@ -57,6 +57,12 @@ public enum JSONValue: Hashable, Sendable {
         return out
     }
 
+    /// `compactBytes` appended to `out` (which may have room reserved
+    /// already, so that a large document is not copied as it grows).
+    public func appendCompact(to out: inout [UInt8]) {
+        write(into: &out, indent: nil, level: 0)
+    }
+
     /// Two-space indentation, one key or element a line.
     public var pretty: String {
         var out: [UInt8] = []

@@ -30,6 +30,12 @@ extension Daemon {
     /// taken as found at that bound lets a waiting re-exec go on.
     static let reexecWaitNanoseconds: Int64 = 15_000_000_000
 
+    /// How long after a re-exec the job directories are read again: the
+    /// reading (every job file parsed, on the reading thread) would
+    /// otherwise take a core from the loop just as clients come back.
+    /// A re-exec before then leaves the reading to the next daemon.
+    static let rereadDelayNanoseconds: Int64 = 200_000_000
+
     /// Why a re-exec cannot happen now, if it cannot: what it must wait for
     /// (`reexecWait`), or what stops it whatever it waits.
     func reexecRefusal() -> String? {
