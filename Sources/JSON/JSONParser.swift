@@ -63,6 +63,11 @@ extension JSONValue {
 private struct JSONReader {
     let bytes: [UInt8]
     var pos = 0
+    /// The members and items of the objects and arrays being read, inner
+    /// ones above outer ones: each is copied out once, at its exact size,
+    /// when it closes (rather than grown by doubling as it is read).
+    var pairStack: [(String, JSONValue)] = []
+    var itemStack: [JSONValue] = []
 
     func fail(_ message: String) -> JSONParseError { JSONParseError(offset: pos, message: message) }
 
@@ -94,9 +99,9 @@ private struct JSONReader {
 
     mutating func object(depth: Int) throws(JSONParseError) -> JSONValue {
         pos += 1
-        var pairs: [(String, JSONValue)] = []
         skipSpace()
-        if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(pairs) }
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object([]) }
+        let base = pairStack.count
         while true {
             skipSpace()
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
@@ -105,27 +110,39 @@ private struct JSONReader {
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             pos += 1
             skipSpace()
-            pairs.append((key, try value(depth: depth + 1)))
+            let member = try value(depth: depth + 1)
+            pairStack.append((key, member))
             skipSpace()
             guard pos < bytes.count else { throw fail("unterminated object") }
             if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
-            if bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(pairs) }
+            if bytes[pos] == UInt8(ascii: "}") {
+                pos += 1
+                let pairs = Array(pairStack[base...])
+                pairStack.removeSubrange(base...)
+                return .object(pairs)
+            }
             throw fail("expected ',' or '}'")
         }
     }
 
     mutating func array(depth: Int) throws(JSONParseError) -> JSONValue {
         pos += 1
-        var items: [JSONValue] = []
         skipSpace()
-        if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") { pos += 1; return .array(items) }
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") { pos += 1; return .array([]) }
+        let base = itemStack.count
         while true {
             skipSpace()
-            items.append(try value(depth: depth + 1))
+            let item = try value(depth: depth + 1)
+            itemStack.append(item)
             skipSpace()
             guard pos < bytes.count else { throw fail("unterminated array") }
             if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
-            if bytes[pos] == UInt8(ascii: "]") { pos += 1; return .array(items) }
+            if bytes[pos] == UInt8(ascii: "]") {
+                pos += 1
+                let items = Array(itemStack[base...])
+                itemStack.removeSubrange(base...)
+                return .array(items)
+            }
             throw fail("expected ',' or ']'")
         }
     }
