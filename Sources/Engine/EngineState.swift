@@ -257,7 +257,7 @@ extension EngineState {
     /// A state from the primary facts a document holds, whichever path
     /// read them (Codable or by hand): each class's text parsed again, the
     /// indexes rebuilt, and refused when no engine could have reached it
-    /// (`inconsistency`).
+    /// (an instance listed twice, `inconsistency`).
     init(configuration: EngineConfiguration, classRecords: [ClassRecord], instances: [JobInstance], events: [Event],
          ready: [EventID], nextEventID: EventID, nextSpawnID: SpawnID, nextTimerID: TimerID) throws(EngineStateError) {
         self.init(configuration: configuration)
@@ -270,7 +270,11 @@ extension EngineState {
             classes[r.name] = entry
         }
         for inst in instances {
-            self.instances[inst.key] = inst
+            // One record an instance: a second would replace the first in
+            // the table but count twice in its class.
+            guard self.instances.updateValue(inst, forKey: inst.key) == nil else {
+                throw EngineStateError(description: "the instance \(inst.key) is listed twice")
+            }
             classes[inst.key.job]?.instances.append(inst.key.instance)
         }
         for name in classes.keys {

@@ -156,3 +156,21 @@ private func fixtureEdited(_ from: String, _ to: String) throws -> [UInt8] {
     // The untouched fixture still decodes.
     #expect((try? ReexecDocument.decode(Array(try Data(contentsOf: fixture))).get()) != nil)
 }
+
+/// FuzzReexec (the run that first compared the hand-written reader with
+/// the Codable one; the input is Fuzz/corpus/reexec/instance-given-twice):
+/// a document listing one instance twice decoded, the second record
+/// replacing the first but the instance counted twice in its class, so
+/// the document did not round-trip (and `list` would have shown the
+/// instance twice). An instance is one record; a document that lists one
+/// twice is refused, with a message that names it.
+@Test func reexecDocumentListingOneInstanceTwiceIsRefused() throws {
+    let found = try Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../Fuzz/corpus/reexec/instance-given-twice"))
+    guard case .failure(let e) = ReexecDocument.decode(Array(found)) else {
+        Issue.record("a document listing instance 'b' twice was accepted"); return
+    }
+    #expect(e.description.contains("the instance b is listed twice"), "\(e)")
+    // The Codable reader refuses it too.
+    #expect((try? JSONValueDecoder().decode(ReexecDocument.self, from: try JSONValue.parse(Array(found)))) == nil)
+}
