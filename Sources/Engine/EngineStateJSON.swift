@@ -24,23 +24,23 @@ extension EngineState {
         ])
     }
 
-    public init(documentJSON value: JSONValue, at path: String) throws(JSONShapeError) {
-        let f = try JSONFields(value, at: path)
+    public init(documentJSON value: JSONValue) throws(JSONShapeError) {
+        let f = try JSONFields(value)
         do {
-            try self.init(configuration: try EngineConfiguration(documentJSON: f.value("configuration"), at: f.path("configuration")),
-                          classRecords: try f.records("classes", ClassRecord.init(documentJSON:at:)),
-                          instances: try f.records("instances", JobInstance.init(documentJSON:at:)),
-                          events: try f.records("events", Event.init(documentJSON:at:)),
-                          ready: try f.value("ready").asIntegers(EventID.self, at: f.path("ready")),
+            try self.init(configuration: f.nested("configuration", EngineConfiguration.init(documentJSON:)),
+                          classRecords: try f.records("classes", ClassRecord.init(documentJSON:)),
+                          instances: try f.records("instances", JobInstance.init(documentJSON:)),
+                          events: try f.records("events", Event.init(documentJSON:)),
+                          ready: f.integers("ready", as: EventID.self),
                           nextEventID: try f.integer("nextEventID"),
                           nextSpawnID: try f.integer("nextSpawnID"),
                           nextTimerID: try f.integer("nextTimerID"))
         } catch let error as EngineStateError {
-            throw JSONShapeError(path, error.description)
+            throw JSONShapeError("", error.description)
         } catch let error as JSONShapeError {
             throw error
         } catch {
-            throw JSONShapeError(path, "\(error)")
+            throw JSONShapeError("", "\(error)")
         }
     }
 }
@@ -55,11 +55,11 @@ extension ClassRecord {
         return .object(o)
     }
 
-    init(documentJSON value: JSONValue, at path: String) throws(JSONShapeError) {
-        let f = try JSONFields(value, at: path)
+    init(documentJSON value: JSONValue) throws(JSONShapeError) {
+        let f = try JSONFields(value)
         name = try f.string("name")
         text = try f.string("text")
-        startOn = try f.optional("startOn").map { v throws(JSONShapeError) in try OperatorState(documentJSON: v, at: f.path("startOn")) }
+        startOn = try f.optionalNested("startOn", OperatorState.init(documentJSON:))
         replacement = try f.optionalString("replacement")
         removed = try f.bool("removed")
         whileHolds = try f.bool("whileHolds")
@@ -75,8 +75,8 @@ extension EngineConfiguration {
         ])
     }
 
-    init(documentJSON value: JSONValue, at path: String) throws(JSONShapeError) {
-        let f = try JSONFields(value, at: path)
+    init(documentJSON value: JSONValue) throws(JSONShapeError) {
+        let f = try JSONFields(value)
         self.init(defaultEnvironment: try f.strings("defaultEnvironment"),
                   daemonEnvironment: try f.strings("daemonEnvironment"),
                   verbose: try f.bool("verbose"))
@@ -88,18 +88,18 @@ extension OperatorState {
         .object([("held", .array(held.map { $0.map(JSONValue.integer) ?? .null }))])
     }
 
-    init(documentJSON value: JSONValue, at path: String) throws(JSONShapeError) {
-        let f = try JSONFields(value, at: path)
+    init(documentJSON value: JSONValue) throws(JSONShapeError) {
+        let f = try JSONFields(value)
         self.init(leaves: 0)
-        held = try f.records("held") { v, p throws(JSONShapeError) in v.isNull ? nil : try v.asInteger(EventID.self, at: p) }
+        held = try f.records("held") { v throws(JSONShapeError) in v.isNull ? nil : try v.asInteger(EventID.self) }
     }
 }
 
 extension InstanceKey {
     var documentJSON: JSONValue { .object([("instance", .string(instance)), ("job", .string(job))]) }
 
-    init(documentJSON value: JSONValue, at path: String) throws(JSONShapeError) {
-        let f = try JSONFields(value, at: path)
+    init(documentJSON value: JSONValue) throws(JSONShapeError) {
+        let f = try JSONFields(value)
         self.init(job: try f.string("job"), instance: try f.string("instance"))
     }
 }
@@ -107,37 +107,38 @@ extension InstanceKey {
 extension Environment {
     var documentJSON: JSONValue { .object([("entries", .strings(entries))]) }
 
-    init(documentJSON value: JSONValue, at path: String) throws(JSONShapeError) {
-        self.init(try JSONFields(value, at: path).strings("entries"))
+    init(documentJSON value: JSONValue) throws(JSONShapeError) {
+        self.init(try JSONFields(value).strings("entries"))
     }
 }
 
 extension EngineTime {
     var documentJSON: JSONValue { .object([("nanoseconds", .integer(nanoseconds))]) }
 
-    init(documentJSON value: JSONValue, at path: String) throws(JSONShapeError) {
-        self.init(nanoseconds: try JSONFields(value, at: path).integer("nanoseconds"))
+    init(documentJSON value: JSONValue) throws(JSONShapeError) {
+        self.init(nanoseconds: try JSONFields(value).integer("nanoseconds"))
     }
 }
 
 extension PassedDescriptor {
     var documentJSON: JSONValue { .object([("handle", .integer(handle)), ("name", .string(name))]) }
 
-    init(documentJSON value: JSONValue, at path: String) throws(JSONShapeError) {
-        let f = try JSONFields(value, at: path)
+    init(documentJSON value: JSONValue) throws(JSONShapeError) {
+        let f = try JSONFields(value)
         self.init(handle: try f.integer("handle"), name: try f.string("name"))
     }
 }
 
 /// An enum case with associated values as synthesized Codable writes it:
 /// `{"CASE":{"_0":...,"_1":...}}`; read as it reads it: exactly one of the
-/// known cases among the members (others are ignored), its last value.
-private func enumCase(_ value: JSONValue, at path: String, cases: [String]) throws(JSONShapeError) -> (String, JSONFields) {
-    let f = try JSONFields(value, at: path)
+/// known cases among the members (others are ignored), its last value,
+/// read by `read` with the case's name.
+private func enumCase<T>(_ value: JSONValue, cases: [String], _ read: (String, JSONFields) throws(JSONShapeError) -> T) throws(JSONShapeError) -> T {
+    let f = try JSONFields(value)
     var found: [String] = []
     for (k, _) in f.pairs where cases.contains(k) && !found.contains(k) { found.append(k) }
-    guard found.count == 1 else { throw JSONShapeError(path, "expected exactly one of \(cases.joined(separator: ", "))") }
-    return (found[0], try f.object(found[0]))
+    guard found.count == 1 else { throw JSONShapeError("", "expected exactly one of \(cases.joined(separator: ", "))") }
+    return try f.nested(found[0]) { v throws(JSONShapeError) in try read(found[0], JSONFields(v)) }
 }
 
 extension Blocked {
@@ -149,14 +150,12 @@ extension Blocked {
         }
     }
 
-    init(documentJSON value: JSONValue, at path: String) throws(JSONShapeError) {
-        let (name, f) = try enumCase(value, at: path, cases: ["event", "request"])
-        if name == "event" {
-            self = .event(try f.integer("_0"))
-        } else {
+    init(documentJSON value: JSONValue) throws(JSONShapeError) {
+        self = try enumCase(value, cases: ["event", "request"]) { name, f throws(JSONShapeError) in
+            if name == "event" { return .event(try f.integer("_0")) }
             let action = try f.string("_1")
-            guard let a = ControlAction(rawValue: action) else { throw JSONShapeError(f.path("_1"), "unknown action '\(action)'") }
-            self = .request(try f.integer("_0"), a)
+            guard let a = ControlAction(rawValue: action) else { throw JSONShapeError("_1", "unknown action '\(action)'") }
+            return .request(try f.integer("_0"), a)
         }
     }
 }
@@ -169,25 +168,23 @@ extension FailedProcess {
         }
     }
 
-    init(documentJSON value: JSONValue, at path: String) throws(JSONShapeError) {
-        let (name, f) = try enumCase(value, at: path, cases: ["process", "respawn"])
-        if name == "respawn" {
-            self = .respawn
-        } else {
-            self = .process(try processKind(f.string("_0"), at: f.path("_0")))
+    init(documentJSON value: JSONValue) throws(JSONShapeError) {
+        self = try enumCase(value, cases: ["process", "respawn"]) { name, f throws(JSONShapeError) in
+            if name == "respawn" { return .respawn }
+            return .process(try processKind(f.string("_0"), at: "_0"))
         }
     }
 }
 
-private func processKind(_ name: String, at path: @autoclosure () -> String) throws(JSONShapeError) -> ProcessKind {
-    guard let kind = ProcessKind(rawValue: name) else { throw JSONShapeError(path(), "unknown process '\(name)'") }
+private func processKind(_ name: String, at path: String) throws(JSONShapeError) -> ProcessKind {
+    guard let kind = ProcessKind(rawValue: name) else { throw JSONShapeError(path, "unknown process '\(name)'") }
     return kind
 }
 
 /// A raw-value enum member.
 private func named<E: RawRepresentable<String>>(_: E.Type, _ f: JSONFields, _ key: String) throws(JSONShapeError) -> E {
     let name = try f.string(key)
-    guard let v = E(rawValue: name) else { throw JSONShapeError(f.path(key), "unknown value '\(name)'") }
+    guard let v = E(rawValue: name) else { throw JSONShapeError(key, "unknown value '\(name)'") }
     return v
 }
 
@@ -199,10 +196,17 @@ private func processTable<I: FixedWidthInteger>(_ table: [ProcessKind: I]) -> JS
 }
 
 private func processTable<I: FixedWidthInteger>(_ f: JSONFields, _ key: String) throws(JSONShapeError) -> [ProcessKind: I] {
-    let t = try f.object(key)
-    var out: [ProcessKind: I] = [:]
-    for (name, v) in t.pairs { out[try processKind(name, at: t.path)] = try v.asInteger(I.self, at: t.path(name)) }
-    return out
+    try f.nested(key) { table throws(JSONShapeError) in
+        var out: [ProcessKind: I] = [:]
+        for (name, v) in try JSONFields(table).pairs {
+            do throws(JSONShapeError) {
+                out[try processKind(name, at: "")] = try v.asInteger(I.self)
+            } catch {
+                throw error.within(name)
+            }
+        }
+        return out
+    }
 }
 
 extension ProcessKind {
@@ -220,9 +224,9 @@ extension Failure {
         return .object(o)
     }
 
-    init(documentJSON value: JSONValue, at path: String) throws(JSONShapeError) {
-        let f = try JSONFields(value, at: path)
-        self.init(process: try FailedProcess(documentJSON: f.value("process"), at: f.path("process")), status: nil)
+    init(documentJSON value: JSONValue) throws(JSONShapeError) {
+        let f = try JSONFields(value)
+        self.init(process: try f.nested("process", FailedProcess.init(documentJSON:)), status: nil)
         exitStatus = try f.optionalInteger("exitStatus")
         exitSignal = try f.optionalInteger("exitSignal")
         outOfMemory = try f.optionalBool("outOfMemory")
@@ -245,15 +249,15 @@ extension Event {
         return .object(o)
     }
 
-    init(documentJSON value: JSONValue, at path: String) throws(JSONShapeError) {
-        let f = try JSONFields(value, at: path)
+    init(documentJSON value: JSONValue) throws(JSONShapeError) {
+        let f = try JSONFields(value)
         self.init(id: try f.integer("id"), name: try f.string("name"), environment: try f.strings("environment"),
                   waiter: try f.optionalInteger("waiter"),
-                  descriptors: try f.value("descriptors").asIntegers(Int32.self, at: f.path("descriptors")))
+                  descriptors: try f.integers("descriptors", as: Int32.self))
         progress = try named(EventProgress.self, f, "progress")
         blockers = try f.integer("blockers")
         failed = try f.bool("failed")
-        blockedJobs = try f.records("blockedJobs", InstanceKey.init(documentJSON:at:))
+        blockedJobs = try f.records("blockedJobs", InstanceKey.init(documentJSON:))
     }
 }
 
@@ -288,39 +292,31 @@ extension JobInstance {
         return .object(o)
     }
 
-    init(documentJSON value: JSONValue, at path: String) throws(JSONShapeError) {
-        let f = try JSONFields(value, at: path)
-        func time(_ key: String) throws(JSONShapeError) -> EngineTime? {
-            guard let v = f.optional(key) else { return nil }
-            return try EngineTime(documentJSON: v, at: f.path(key))
-        }
-        func environment(_ key: String) throws(JSONShapeError) -> Environment? {
-            guard let v = f.optional(key) else { return nil }
-            return try Environment(documentJSON: v, at: f.path(key))
-        }
-        self.init(key: try InstanceKey(documentJSON: f.value("key"), at: f.path("key")))
+    init(documentJSON value: JSONValue) throws(JSONShapeError) {
+        let f = try JSONFields(value)
+        self.init(key: try f.nested("key", InstanceKey.init(documentJSON:)))
         goal = try named(Goal.self, f, "goal")
         state = try named(JobState.self, f, "state")
-        self.environment = try Environment(documentJSON: f.value("environment"), at: f.path("environment"))
-        startEnvironment = try environment("startEnvironment")
-        stopEnvironment = try environment("stopEnvironment")
-        if let v = f.optional("stopOn") { stopOn = try OperatorState(documentJSON: v, at: f.path("stopOn")) }
+        environment = try f.nested("environment", Environment.init(documentJSON:))
+        startEnvironment = try f.optionalNested("startEnvironment", Environment.init(documentJSON:))
+        stopEnvironment = try f.optionalNested("stopEnvironment", Environment.init(documentJSON:))
+        stopOn = try f.optionalNested("stopOn", OperatorState.init(documentJSON:))
         pids = try processTable(f, "pids")
         pendingSpawns = try processTable(f, "pendingSpawns")
         blocker = try f.optionalInteger("blocker")
-        blocking = try f.records("blocking", Blocked.init(documentJSON:at:))
+        blocking = try f.records("blocking", Blocked.init(documentJSON:))
         killTimer = try f.optionalInteger("killTimer")
         killPid = try f.optionalInteger("killPid")
-        if let v = f.optional("failure") { failure = try Failure(documentJSON: v, at: f.path("failure")) }
+        failure = try f.optionalNested("failure", Failure.init(documentJSON:))
         level = try named(WhileLevel.self, f, "level")
         respawnWindowStart = try f.optionalInteger("respawnWindowStart")
         respawnCount = try f.integer("respawnCount")
-        descriptors = try f.records("descriptors", PassedDescriptor.init(documentJSON:at:))
-        startDescriptors = try f.optionalRecords("startDescriptors", PassedDescriptor.init(documentJSON:at:))
-        mainStartedAt = try time("mainStartedAt")
+        descriptors = try f.records("descriptors", PassedDescriptor.init(documentJSON:))
+        startDescriptors = try f.optionalRecords("startDescriptors", PassedDescriptor.init(documentJSON:))
+        mainStartedAt = try f.optionalNested("mainStartedAt", EngineTime.init(documentJSON:))
         lastRespawnDelay = try f.optionalInteger("lastRespawnDelay")
         respawnDelayDue = try f.optionalInteger("respawnDelayDue")
         respawnTimer = try f.optionalInteger("respawnTimer")
-        respawnAt = try time("respawnAt")
+        respawnAt = try f.optionalNested("respawnAt", EngineTime.init(documentJSON:))
     }
 }

@@ -18,11 +18,11 @@ extension ReexecDocument {
     /// A document read by hand (what `decode` uses once the format and
     /// version are checked).
     public init(documentJSON value: JSONValue) throws(JSONShapeError) {
-        let f = try JSONFields(value, at: "")
+        let f = try JSONFields(value)
         format = try f.string("format")
         version = try f.integer("version")
-        engine = try EngineState(documentJSON: f.value("engine"), at: "engine")
-        shell = try ShellState(documentJSON: f.value("shell"), at: "shell")
+        engine = try f.nested("engine", EngineState.init(documentJSON:))
+        shell = try f.nested("shell", ShellState.init(documentJSON:))
     }
 }
 
@@ -47,29 +47,29 @@ extension ShellState {
         return .object(o)
     }
 
-    init(documentJSON value: JSONValue, at path: String) throws(JSONShapeError) {
-        let f = try JSONFields(value, at: path)
+    init(documentJSON value: JSONValue) throws(JSONShapeError) {
+        let f = try JSONFields(value)
         self.init(listener: try f.integer("listener"), socketPath: try f.string("socketPath"))
-        timers = try f.records("timers", ArmedTimer.init(documentJSON:at:))
+        timers = try f.records("timers", ArmedTimer.init(documentJSON:))
         nextRequestID = try f.integer("nextRequestID")
         nextNotifySocket = try f.integer("nextNotifySocket")
-        instances = try f.records("instances", InstanceShell.init(documentJSON:at:))
-        draining = try f.records("draining", DrainingGroup.init(documentJSON:at:))
+        instances = try f.records("instances", InstanceShell.init(documentJSON:))
+        draining = try f.records("draining", DrainingGroup.init(documentJSON:))
         madeNamedGroups = try f.strings("madeNamedGroups")
-        logs = try f.records("logs", LogPty.init(documentJSON:at:))
-        heldLogs = try f.records("heldLogs", HeldLog.init(documentJSON:at:))
-        clients = try f.records("clients", ClientRecord.init(documentJSON:at:))
-        pending = try f.records("pending", PendingReply.init(documentJSON:at:))
+        logs = try f.records("logs", LogPty.init(documentJSON:))
+        heldLogs = try f.records("heldLogs", HeldLog.init(documentJSON:))
+        clients = try f.records("clients", ClientRecord.init(documentJSON:))
+        pending = try f.records("pending", PendingReply.init(documentJSON:))
         logPriority = try f.optionalString("logPriority")
-        postMortems = try f.optionalRecords("postMortems", PostMortemRecord.init(documentJSON:at:))
+        postMortems = try f.optionalRecords("postMortems", PostMortemRecord.init(documentJSON:))
     }
 }
 
 extension ArmedTimer {
     var documentJSON: JSONValue { .object([("at", .integer(at)), ("id", .integer(id))]) }
 
-    init(documentJSON value: JSONValue, at path: String) throws(JSONShapeError) {
-        let f = try JSONFields(value, at: path)
+    init(documentJSON value: JSONValue) throws(JSONShapeError) {
+        let f = try JSONFields(value)
         self.init(id: try f.integer("id"), at: try f.integer("at"))
     }
 }
@@ -89,13 +89,13 @@ extension InstanceShell {
         return .object(o)
     }
 
-    init(documentJSON value: JSONValue, at path: String) throws(JSONShapeError) {
-        let f = try JSONFields(value, at: path)
+    init(documentJSON value: JSONValue) throws(JSONShapeError) {
+        let f = try JSONFields(value)
         self.init(key: try f.string("key"), job: try f.string("job"), instance: try f.string("instance"))
         groups = try f.strings("groups")
         namedGroups = try f.strings("namedGroups")
         oomKills = try f.optionalInteger("oomKills")
-        if let v = f.optional("notify") { notify = try NotifyRecord(documentJSON: v, at: f.path("notify")) }
+        notify = try f.optionalNested("notify", NotifyRecord.init(documentJSON:))
         notifyStatus = try f.optionalString("notifyStatus")
     }
 }
@@ -108,8 +108,8 @@ extension NotifyRecord {
         return .object(o)
     }
 
-    init(documentJSON value: JSONValue, at path: String) throws(JSONShapeError) {
-        let f = try JSONFields(value, at: path)
+    init(documentJSON value: JSONValue) throws(JSONShapeError) {
+        let f = try JSONFields(value)
         self.init(fd: try f.integer("fd"), address: try f.string("address"), mainPid: try f.integer("mainPid"),
                   announcedPid: try f.optionalInteger("announcedPid"), ready: try f.bool("ready"))
     }
@@ -120,8 +120,8 @@ extension DrainingGroup {
         .object([("key", .string(key)), ("killAt", .integer(killAt)), ("killed", .bool(killed)), ("paths", .strings(paths))])
     }
 
-    init(documentJSON value: JSONValue, at path: String) throws(JSONShapeError) {
-        let f = try JSONFields(value, at: path)
+    init(documentJSON value: JSONValue) throws(JSONShapeError) {
+        let f = try JSONFields(value)
         self.init(key: try f.string("key"), paths: try f.strings("paths"), killAt: try f.integer("killAt"), killed: try f.bool("killed"))
     }
 }
@@ -129,8 +129,8 @@ extension DrainingGroup {
 extension LogPty {
     var documentJSON: JSONValue { .object([("file", .string(file)), ("master", .integer(master)), ("pid", .integer(pid))]) }
 
-    init(documentJSON value: JSONValue, at path: String) throws(JSONShapeError) {
-        let f = try JSONFields(value, at: path)
+    init(documentJSON value: JSONValue) throws(JSONShapeError) {
+        let f = try JSONFields(value)
         self.init(master: try f.integer("master"), file: try f.string("file"), pid: try f.integer("pid"))
     }
 }
@@ -138,9 +138,9 @@ extension LogPty {
 extension HeldLog {
     var documentJSON: JSONValue { .object([("bytes", .integers(bytes)), ("file", .string(file))]) }
 
-    init(documentJSON value: JSONValue, at path: String) throws(JSONShapeError) {
-        let f = try JSONFields(value, at: path)
-        self.init(file: try f.string("file"), bytes: try f.value("bytes").asIntegers(UInt8.self, at: f.path("bytes")))
+    init(documentJSON value: JSONValue) throws(JSONShapeError) {
+        let f = try JSONFields(value)
+        self.init(file: try f.string("file"), bytes: try f.integers("bytes", as: UInt8.self))
     }
 }
 
@@ -152,11 +152,11 @@ extension ClientRecord {
         ])
     }
 
-    init(documentJSON value: JSONValue, at path: String) throws(JSONShapeError) {
-        let f = try JSONFields(value, at: path)
+    init(documentJSON value: JSONValue) throws(JSONShapeError) {
+        let f = try JSONFields(value)
         self.init(fd: try f.integer("fd"), pid: try f.integer("pid"), uid: try f.integer("uid"), gid: try f.integer("gid"),
                   privileged: try f.bool("privileged"), subscribed: try f.bool("subscribed"), inFlight: try f.integer("inFlight"),
-                  output: try f.value("output").asIntegers(UInt8.self, at: f.path("output")))
+                  output: try f.integers("output", as: UInt8.self))
     }
 }
 
@@ -165,8 +165,8 @@ extension PendingReply {
         .object([("client", .integer(client)), ("id", .integer(id)), ("method", .string(method)), ("request", .integer(request))])
     }
 
-    init(documentJSON value: JSONValue, at path: String) throws(JSONShapeError) {
-        let f = try JSONFields(value, at: path)
+    init(documentJSON value: JSONValue) throws(JSONShapeError) {
+        let f = try JSONFields(value)
         self.init(request: try f.integer("request"), client: try f.integer("client"), id: try f.integer("id"), method: try f.string("method"))
     }
 }
@@ -178,20 +178,19 @@ extension PostMortemRecord {
         return .object(o)
     }
 
-    init(documentJSON value: JSONValue, at path: String) throws(JSONShapeError) {
-        let f = try JSONFields(value, at: path)
-        var last: PostMortemLine?
-        if let v = f.optional("lastFailure") { last = try PostMortemLine(documentJSON: v, at: f.path("lastFailure")) }
+    init(documentJSON value: JSONValue) throws(JSONShapeError) {
+        let f = try JSONFields(value)
         self.init(job: try f.string("job"), instance: try f.string("instance"),
-                  history: try f.records("history", PostMortemLine.init(documentJSON:at:)), lastFailure: last)
+                  history: try f.records("history", PostMortemLine.init(documentJSON:)),
+                  lastFailure: try f.optionalNested("lastFailure", PostMortemLine.init(documentJSON:)))
     }
 }
 
 extension PostMortemLine {
     var documentJSON: JSONValue { .object([("at", .integer(at)), ("text", .string(text))]) }
 
-    init(documentJSON value: JSONValue, at path: String) throws(JSONShapeError) {
-        let f = try JSONFields(value, at: path)
+    init(documentJSON value: JSONValue) throws(JSONShapeError) {
+        let f = try JSONFields(value)
         self.init(at: try f.integer("at"), text: try f.string("text"))
     }
 }

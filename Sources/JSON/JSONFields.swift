@@ -9,6 +9,11 @@
 /// given twice counts by its last value; an optional member that is absent
 /// or `null` is nil; an integer must fit its type exactly; anything else
 /// of the wrong kind is an error naming where it is.
+///
+/// Where is worked out only when something is wrong: an error starts with
+/// the member or item it is about, and each record and array it passes
+/// through on its way out puts its own name in front (`within`), so that
+/// reading a well-formed document builds no path at all.
 
 /// Why a value read by hand does not have the shape expected: where (a
 /// path such as `engine.instances[3].pids`) and what.
@@ -21,24 +26,25 @@ public struct JSONShapeError: Error, CustomStringConvertible, Equatable, Sendabl
         self.message = message
     }
 
+    /// The same error seen from one level out: `component` (a member's
+    /// name, or an index as `[3]`) put in front of the path.
+    public func within(_ component: String) -> JSONShapeError {
+        let joined = path.isEmpty ? component : (path.hasPrefix("[") ? component + path : component + "." + path)
+        return JSONShapeError(joined, message)
+    }
+
     public var description: String { path.isEmpty ? message : "\(path): \(message)" }
 }
 
 /// The members of one JSON object, read by key.
 public struct JSONFields {
     public let pairs: [(String, JSONValue)]
-    /// Where the object is, for errors.
-    public let path: String
 
     /// The object `value`, or an error if it is not one.
-    public init(_ value: JSONValue, at path: String) throws(JSONShapeError) {
-        guard case .object(let pairs) = value else { throw JSONShapeError(path, "expected an object, found \(value.kindName)") }
+    public init(_ value: JSONValue) throws(JSONShapeError) {
+        guard case .object(let pairs) = value else { throw JSONShapeError("", "expected an object, found \(value.kindName)") }
         self.pairs = pairs
-        self.path = path
     }
-
-    /// The path of a member, for errors and nested records.
-    public func path(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
 
     /// The member `key` (its last value), or nil when absent.
     @inline(__always)
@@ -53,7 +59,7 @@ public struct JSONFields {
 
     /// A member that must be there.
     public func value(_ key: String) throws(JSONShapeError) -> JSONValue {
-        guard let v = member(key) else { throw JSONShapeError(path, "no '\(key)'") }
+        guard let v = member(key) else { throw JSONShapeError("", "no '\(key)'") }
         return v
     }
 
@@ -63,58 +69,65 @@ public struct JSONFields {
         return v
     }
 
+    /// The member `key` read by `read`; its errors say they are within it.
+    public func nested<T>(_ key: String, _ read: (JSONValue) throws(JSONShapeError) -> T) throws(JSONShapeError) -> T {
+        let v = try value(key)
+        do {
+            return try read(v)
+        } catch {
+            throw error.within(key)
+        }
+    }
+
+    /// The same for a member that may be absent or `null` (nil then).
+    public func optionalNested<T>(_ key: String, _ read: (JSONValue) throws(JSONShapeError) -> T) throws(JSONShapeError) -> T? {
+        guard let v = optional(key) else { return nil }
+        do {
+            return try read(v)
+        } catch {
+            throw error.within(key)
+        }
+    }
+
     public func string(_ key: String) throws(JSONShapeError) -> String {
-        try value(key).asString(at: path(key))
+        try nested(key) { v throws(JSONShapeError) in try v.asString() }
     }
 
     public func bool(_ key: String) throws(JSONShapeError) -> Bool {
-        try value(key).asBool(at: path(key))
+        try nested(key) { v throws(JSONShapeError) in try v.asBool() }
     }
 
     public func integer<I: FixedWidthInteger>(_ key: String, as: I.Type = I.self) throws(JSONShapeError) -> I {
-        try value(key).asInteger(I.self, at: path(key))
+        try nested(key) { v throws(JSONShapeError) in try v.asInteger(I.self) }
     }
 
     public func strings(_ key: String) throws(JSONShapeError) -> [String] {
-        try value(key).asStrings(at: path(key))
+        try nested(key) { v throws(JSONShapeError) in try v.asStrings() }
     }
 
-    public func array(_ key: String) throws(JSONShapeError) -> [JSONValue] {
-        try value(key).asArray(at: path(key))
-    }
-
-    public func object(_ key: String) throws(JSONShapeError) -> JSONFields {
-        try JSONFields(value(key), at: path(key))
+    public func integers<I: FixedWidthInteger>(_ key: String, as: I.Type = I.self) throws(JSONShapeError) -> [I] {
+        try nested(key) { v throws(JSONShapeError) in try v.asIntegers(I.self) }
     }
 
     public func optionalString(_ key: String) throws(JSONShapeError) -> String? {
-        try optional(key)?.asString(at: path(key))
+        try optionalNested(key) { v throws(JSONShapeError) in try v.asString() }
     }
 
     public func optionalBool(_ key: String) throws(JSONShapeError) -> Bool? {
-        try optional(key)?.asBool(at: path(key))
+        try optionalNested(key) { v throws(JSONShapeError) in try v.asBool() }
     }
 
     public func optionalInteger<I: FixedWidthInteger>(_ key: String, as: I.Type = I.self) throws(JSONShapeError) -> I? {
-        try optional(key)?.asInteger(I.self, at: path(key))
+        try optionalNested(key) { v throws(JSONShapeError) in try v.asInteger(I.self) }
     }
 
-    public func optionalArray(_ key: String) throws(JSONShapeError) -> [JSONValue]? {
-        try optional(key)?.asArray(at: path(key))
+    /// Each item of the array `key` read by `read`.
+    public func records<T>(_ key: String, _ read: (JSONValue) throws(JSONShapeError) -> T) throws(JSONShapeError) -> [T] {
+        try nested(key) { v throws(JSONShapeError) in try v.asRecords(read) }
     }
 
-    public func optionalObject(_ key: String) throws(JSONShapeError) -> JSONFields? {
-        guard let v = optional(key) else { return nil }
-        return try JSONFields(v, at: path(key))
-    }
-
-    /// Each item of the array `key` read by `read`, with its path.
-    public func records<T>(_ key: String, _ read: (JSONValue, String) throws(JSONShapeError) -> T) throws(JSONShapeError) -> [T] {
-        try value(key).asRecords(at: path(key), read)
-    }
-
-    public func optionalRecords<T>(_ key: String, _ read: (JSONValue, String) throws(JSONShapeError) -> T) throws(JSONShapeError) -> [T]? {
-        try optional(key)?.asRecords(at: path(key), read)
+    public func optionalRecords<T>(_ key: String, _ read: (JSONValue) throws(JSONShapeError) -> T) throws(JSONShapeError) -> [T]? {
+        try optionalNested(key) { v throws(JSONShapeError) in try v.asRecords(read) }
     }
 }
 
@@ -131,54 +144,52 @@ extension JSONValue {
         }
     }
 
-    public func asString(at path: @autoclosure () -> String) throws(JSONShapeError) -> String {
-        guard case .string(let s) = self else { throw JSONShapeError(path(), "expected a string, found \(kindName)") }
+    public func asString() throws(JSONShapeError) -> String {
+        guard case .string(let s) = self else { throw JSONShapeError("", "expected a string, found \(kindName)") }
         return s
     }
 
-    public func asBool(at path: @autoclosure () -> String) throws(JSONShapeError) -> Bool {
-        guard case .bool(let b) = self else { throw JSONShapeError(path(), "expected true or false, found \(kindName)") }
+    public func asBool() throws(JSONShapeError) -> Bool {
+        guard case .bool(let b) = self else { throw JSONShapeError("", "expected true or false, found \(kindName)") }
         return b
     }
 
     /// An integer that fits `I` exactly.
-    public func asInteger<I: FixedWidthInteger>(_: I.Type, at path: @autoclosure () -> String) throws(JSONShapeError) -> I {
+    public func asInteger<I: FixedWidthInteger>(_: I.Type) throws(JSONShapeError) -> I {
         switch self {
         case .number(let n): if let v = I(exactly: n) { return v }
         case .unsigned(let u): if let v = I(exactly: u) { return v }
-        default: throw JSONShapeError(path(), "expected an integer, found \(kindName)")
+        default: throw JSONShapeError("", "expected an integer, found \(kindName)")
         }
-        throw JSONShapeError(path(), "expected an integer that fits \(I.self)")
+        throw JSONShapeError("", "expected an integer that fits \(I.self)")
     }
 
-    public func asArray(at path: @autoclosure () -> String) throws(JSONShapeError) -> [JSONValue] {
-        guard case .array(let items) = self else { throw JSONShapeError(path(), "expected an array, found \(kindName)") }
+    public func asArray() throws(JSONShapeError) -> [JSONValue] {
+        guard case .array(let items) = self else { throw JSONShapeError("", "expected an array, found \(kindName)") }
         return items
     }
 
-    public func asStrings(at path: @autoclosure () -> String) throws(JSONShapeError) -> [String] {
-        let items = try asArray(at: path())
-        var out: [String] = []
-        out.reserveCapacity(items.count)
-        for (i, item) in items.enumerated() { out.append(try item.asString(at: "\(path())[\(i)]")) }
-        return out
-    }
-
-    public func asIntegers<I: FixedWidthInteger>(_: I.Type, at path: @autoclosure () -> String) throws(JSONShapeError) -> [I] {
-        let items = try asArray(at: path())
-        var out: [I] = []
-        out.reserveCapacity(items.count)
-        for (i, item) in items.enumerated() { out.append(try item.asInteger(I.self, at: "\(path())[\(i)]")) }
-        return out
-    }
-
-    /// Each item read by `read`, given the item's path.
-    public func asRecords<T>(at path: String, _ read: (JSONValue, String) throws(JSONShapeError) -> T) throws(JSONShapeError) -> [T] {
-        let items = try asArray(at: path)
+    /// Each item read by `read`; an error says which item.
+    public func asRecords<T>(_ read: (JSONValue) throws(JSONShapeError) -> T) throws(JSONShapeError) -> [T] {
+        let items = try asArray()
         var out: [T] = []
         out.reserveCapacity(items.count)
-        for (i, item) in items.enumerated() { out.append(try read(item, "\(path)[\(i)]")) }
+        for i in items.indices {
+            do {
+                out.append(try read(items[i]))
+            } catch {
+                throw error.within("[\(i)]")
+            }
+        }
         return out
+    }
+
+    public func asStrings() throws(JSONShapeError) -> [String] {
+        try asRecords { v throws(JSONShapeError) in try v.asString() }
+    }
+
+    public func asIntegers<I: FixedWidthInteger>(_: I.Type) throws(JSONShapeError) -> [I] {
+        try asRecords { v throws(JSONShapeError) in try v.asInteger(I.self) }
     }
 
     // MARK: Writing
