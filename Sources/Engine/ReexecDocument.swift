@@ -65,7 +65,8 @@ public struct ReexecDocument: Codable, Sendable, Equatable {
         guard case .object(let fields) = value else {
             return .failure(ReexecDocumentError("the state document is not a JSON object"))
         }
-        func field(_ name: String) -> JSONValue? { fields.first { $0.0 == name }?.1 }
+        // A member given twice counts by its last value, as the reader takes it.
+        func field(_ name: String) -> JSONValue? { fields.last { $0.0 == name }?.1 }
         guard case .string(let format)? = field("format"), format == formatName else {
             return .failure(ReexecDocumentError("the state document is not a daybreak state document (no \"format\": \"\(formatName)\")"))
         }
