@@ -43,10 +43,11 @@ let package = Package(
             name: "FuzzControl",
             dependencies: ["FuzzSupport", .product(name: "Control", package: root), .product(name: "JSON", package: root)],
             swiftSettings: v6),
-        // The re-exec state document: ReexecDocument.decode (docs/running.md).
+        // The re-exec state document: ReexecDocument.decode (docs/running.md),
+        // against the Codable conformances (the JSON module's coder).
         .executableTarget(
             name: "FuzzReexec",
-            dependencies: ["FuzzSupport", .product(name: "Engine", package: root)],
+            dependencies: ["FuzzSupport", .product(name: "Engine", package: root), .product(name: "JSON", package: root)],
             swiftSettings: v6),
     ]
 )

@@ -17,7 +17,9 @@ struct DaybreakCommand {
         let socket = flags.socket, startupEvent = flags.startupEvent, noStartupEvent = flags.noStartupEvent
         let verbose = flags.verbose, debug = flags.debug, noInotify = flags.noInotify, noCgroups = flags.noCgroups
         let env = Environment.current
+        let readStarted = monotonicNanoseconds()
         let restoring = flags.stateFd.flatMap(readStateDocument)
+        let readNanoseconds = monotonicNanoseconds() - readStarted
         let home = env["HOME"] ?? "/"
         var options = DaemonOptions()
         options.isPID1 = Identity.processID == 1
@@ -61,6 +63,7 @@ struct DaybreakCommand {
         options.executable = ReexecSupport.resolveExecutable(CommandLine.arguments.first, path: env["PATH"])
         options.arguments = argumentsWithoutStateFD(Array(CommandLine.arguments.dropFirst()))
         options.restoring = restoring
+        options.restoringReadNanoseconds = readNanoseconds
         let daemon: Daemon
         do {
             daemon = try Daemon(options: options)

@@ -223,33 +223,98 @@ extension Dictionary {
 
 // MARK: - JSON
 
-extension EngineState: Codable {
-    private enum Keys: String, CodingKey {
-        case configuration, classes, instances, events, ready, nextEventID, nextSpawnID, nextTimerID
-    }
+/// A job class as the state document holds it: its job file text, and
+/// what the engine remembers about it.
+struct ClassRecord: Codable, Equatable {
+    var name: String
+    var text: String
+    var startOn: OperatorState?
+    var replacement: String?
+    var removed: Bool
+    var whileHolds: Bool
+}
 
-    /// A class as encoded: its job file text, and what the engine remembers.
-    private struct ClassRecord: Codable {
-        var name: String
-        var text: String
-        var startOn: OperatorState?
-        var replacement: String?
-        var removed: Bool
-        var whileHolds: Bool
-    }
+/// Why the primary facts of a state document make no state.
+struct EngineStateError: Error, CustomStringConvertible {
+    var description: String
+}
 
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: Keys.self)
-        try c.encode(configuration, forKey: .configuration)
-        let records = classes.keys.sorted().map { name -> ClassRecord in
+extension EngineState {
+    /// The classes as the document holds them, sorted by name.
+    var classRecords: [ClassRecord] {
+        classes.keys.sorted().map { name -> ClassRecord in
             let e = classes[name]!
             return ClassRecord(name: name, text: e.definition.job.jobFileText, startOn: e.startOn,
                                replacement: e.replacement?.job.jobFileText, removed: e.removed,
                                whileHolds: e.whileHolds)
         }
-        try c.encode(records, forKey: .classes)
-        try c.encode(instances.keys.sorted().map { instances[$0]! }, forKey: .instances)
-        try c.encode(events.keys.sorted().map { events[$0]! }, forKey: .events)
+    }
+
+    /// The instances and events, sorted by key and id (the document's order).
+    var sortedInstances: [JobInstance] { instances.keys.sorted().map { instances[$0]! } }
+    var sortedEvents: [Event] { events.keys.sorted().map { events[$0]! } }
+
+    /// A state from the primary facts a document holds, whichever path
+    /// read them (Codable or by hand): each class's text parsed again, the
+    /// indexes rebuilt, and refused when no engine could have reached it
+    /// (an instance listed twice, `inconsistency`).
+    init(configuration: EngineConfiguration, classRecords: [ClassRecord], instances: [JobInstance], events: [Event],
+         ready: [EventID], nextEventID: EventID, nextSpawnID: SpawnID, nextTimerID: TimerID) throws(EngineStateError) {
+        self.init(configuration: configuration)
+        for r in classRecords {
+            var entry = ClassEntry(try EngineState.parse(name: r.name, text: r.text))
+            entry.startOn = r.startOn
+            if let text = r.replacement { entry.replacement = ClassDefinition(try EngineState.parse(name: r.name, text: text)) }
+            entry.removed = r.removed
+            entry.whileHolds = r.whileHolds
+            classes[r.name] = entry
+        }
+        for inst in instances {
+            // One record an instance: a second would replace the first in
+            // the table but count twice in its class.
+            guard self.instances.updateValue(inst, forKey: inst.key) == nil else {
+                throw EngineStateError(description: "the instance \(inst.key) is listed twice")
+            }
+            classes[inst.key.job]?.instances.append(inst.key.instance)
+        }
+        for name in classes.keys {
+            classes[name]!.instances.sort()
+        }
+        for ev in events {
+            self.events[ev.id] = ev
+        }
+        self.ready = ready
+        self.nextEventID = nextEventID
+        self.nextSpawnID = nextSpawnID
+        self.nextTimerID = nextTimerID
+        rebuildIndexes()
+        if let wrong = inconsistency() { throw EngineStateError(description: wrong) }
+    }
+
+    private static func parse(name: String, text: String) throws(EngineStateError) -> JobClass {
+        do {
+            return try Parser.parse(name: name, text: text, file: "<engine state: \(name)>")
+        } catch {
+            throw EngineStateError(description: "job class \(name): \(error)")
+        }
+    }
+}
+
+/// The Codable path: what `JSONValueEncoder`/`Decoder` (and Foundation's
+/// coders, in the tests) write and read. The daemon writes and reads the
+/// same document by hand (`EngineStateJSON.swift`), faster; the tests
+/// compare the two.
+extension EngineState: Codable {
+    private enum Keys: String, CodingKey {
+        case configuration, classes, instances, events, ready, nextEventID, nextSpawnID, nextTimerID
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(configuration, forKey: .configuration)
+        try c.encode(classRecords, forKey: .classes)
+        try c.encode(sortedInstances, forKey: .instances)
+        try c.encode(sortedEvents, forKey: .events)
         try c.encode(ready, forKey: .ready)
         try c.encode(nextEventID, forKey: .nextEventID)
         try c.encode(nextSpawnID, forKey: .nextSpawnID)
@@ -258,36 +323,22 @@ extension EngineState: Codable {
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: Keys.self)
-        configuration = try c.decode(EngineConfiguration.self, forKey: .configuration)
-        for r in try c.decode([ClassRecord].self, forKey: .classes) {
-            let job = try EngineState.parse(name: r.name, text: r.text, path: c.codingPath)
-            var entry = ClassEntry(job)
-            entry.startOn = r.startOn
-            entry.replacement = try r.replacement.map { ClassDefinition(try EngineState.parse(name: r.name, text: $0, path: c.codingPath)) }
-            entry.removed = r.removed
-            entry.whileHolds = r.whileHolds
-            classes[r.name] = entry
-        }
-        for inst in try c.decode([JobInstance].self, forKey: .instances) {
-            instances[inst.key] = inst
-            classes[inst.key.job]?.instances.append(inst.key.instance)
-        }
-        for name in classes.keys {
-            classes[name]!.instances.sort()
-        }
-        for ev in try c.decode([Event].self, forKey: .events) {
-            events[ev.id] = ev
-        }
-        ready = try c.decode([EventID].self, forKey: .ready)
-        nextEventID = try c.decode(EventID.self, forKey: .nextEventID)
-        nextSpawnID = try c.decode(SpawnID.self, forKey: .nextSpawnID)
-        nextTimerID = try c.decode(TimerID.self, forKey: .nextTimerID)
-        rebuildIndexes()
-        if let wrong = inconsistency() {
-            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: wrong))
+        do {
+            try self.init(configuration: try c.decode(EngineConfiguration.self, forKey: .configuration),
+                          classRecords: try c.decode([ClassRecord].self, forKey: .classes),
+                          instances: try c.decode([JobInstance].self, forKey: .instances),
+                          events: try c.decode([Event].self, forKey: .events),
+                          ready: try c.decode([EventID].self, forKey: .ready),
+                          nextEventID: try c.decode(EventID.self, forKey: .nextEventID),
+                          nextSpawnID: try c.decode(SpawnID.self, forKey: .nextSpawnID),
+                          nextTimerID: try c.decode(TimerID.self, forKey: .nextTimerID))
+        } catch let error as EngineStateError {
+            throw DecodingError.dataCorrupted(.init(codingPath: c.codingPath, debugDescription: error.description))
         }
     }
+}
 
+extension EngineState {
     /// What makes a decoded state one no engine could have reached, or nil.
     /// Each pid, pending spawn and armed timer belongs to one process or
     /// instance, and every instance to a defined job: the indexes rebuilt
@@ -316,14 +367,6 @@ extension EngineState: Codable {
             return "a timer is armed for two instances"
         }
         return nil
-    }
-
-    private static func parse(name: String, text: String, path: [any CodingKey]) throws -> JobClass {
-        do {
-            return try Parser.parse(name: name, text: text, file: "<engine state: \(name)>")
-        } catch {
-            throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "job class \(name): \(error)"))
-        }
     }
 }
 

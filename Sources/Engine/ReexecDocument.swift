@@ -16,7 +16,9 @@ import JSON
 /// layout follows. A reader checks both before it decodes anything else,
 /// and refuses what it does not know with a message naming the version
 /// (`decode`); it never crashes on any input (the decoder is total, and
-/// fuzzable: `decode` is pure). Version 1 documents are kept as test
+/// fuzzable: `decode` is pure). The daemon writes and reads it by hand
+/// (EngineStateJSON.swift, ShellStateJSON.swift); the Codable conformances
+/// are the reference the tests hold that path to. Version 1 documents are kept as test
 /// fixtures (`Tests/IntegrationTests/Fixtures`) so a later reader is
 /// tested against them.
 public struct ReexecDocument: Codable, Sendable, Equatable {
@@ -39,9 +41,15 @@ public struct ReexecDocument: Codable, Sendable, Equatable {
         self.shell = shell
     }
 
-    /// The document's bytes (compact JSON, keys sorted).
+    /// The document's bytes (compact JSON, keys sorted), written by hand
+    /// (`documentJSON`): the same bytes as the Codable conformance gives,
+    /// which the tests and the `reexec` fuzz target check.
     public func encoded() throws -> [UInt8] {
-        try JSONValueEncoder().encode(self).compactBytes
+        // About 1 KB an instance (its record, the shell's, a post-mortem).
+        var out: [UInt8] = []
+        out.reserveCapacity(4096 + 1024 * engine.instances.count)
+        documentJSON.appendCompact(to: &out)
+        return out
     }
 
     /// Reads a document: total, pure, never traps. Refuses bytes that are
@@ -57,7 +65,8 @@ public struct ReexecDocument: Codable, Sendable, Equatable {
         guard case .object(let fields) = value else {
             return .failure(ReexecDocumentError("the state document is not a JSON object"))
         }
-        func field(_ name: String) -> JSONValue? { fields.first { $0.0 == name }?.1 }
+        // A member given twice counts by its last value, as the reader takes it.
+        func field(_ name: String) -> JSONValue? { fields.last { $0.0 == name }?.1 }
         guard case .string(let format)? = field("format"), format == formatName else {
             return .failure(ReexecDocumentError("the state document is not a daybreak state document (no \"format\": \"\(formatName)\")"))
         }
@@ -68,7 +77,7 @@ public struct ReexecDocument: Codable, Sendable, Equatable {
             return .failure(ReexecDocumentError("the state document is version \(version), and this build reads version \(currentVersion) only"))
         }
         do {
-            return .success(try JSONValueDecoder().decode(ReexecDocument.self, from: value))
+            return .success(try ReexecDocument(documentJSON: value))
         } catch {
             return .failure(ReexecDocumentError("the state document (version \(currentVersion)) does not decode: \(error)"))
         }

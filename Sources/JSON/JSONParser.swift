@@ -63,6 +63,11 @@ extension JSONValue {
 private struct JSONReader {
     let bytes: [UInt8]
     var pos = 0
+    /// The members and items of the objects and arrays being read, inner
+    /// ones above outer ones: each is copied out once, at its exact size,
+    /// when it closes (rather than grown by doubling as it is read).
+    var pairStack: [(String, JSONValue)] = []
+    var itemStack: [JSONValue] = []
 
     func fail(_ message: String) -> JSONParseError { JSONParseError(offset: pos, message: message) }
 
@@ -94,9 +99,9 @@ private struct JSONReader {
 
     mutating func object(depth: Int) throws(JSONParseError) -> JSONValue {
         pos += 1
-        var pairs: [(String, JSONValue)] = []
         skipSpace()
-        if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(pairs) }
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object([]) }
+        let base = pairStack.count
         while true {
             skipSpace()
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
@@ -105,27 +110,39 @@ private struct JSONReader {
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw fail("expected ':'") }
             pos += 1
             skipSpace()
-            pairs.append((key, try value(depth: depth + 1)))
+            let member = try value(depth: depth + 1)
+            pairStack.append((key, member))
             skipSpace()
             guard pos < bytes.count else { throw fail("unterminated object") }
             if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
-            if bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(pairs) }
+            if bytes[pos] == UInt8(ascii: "}") {
+                pos += 1
+                let pairs = Array(pairStack[base...])
+                pairStack.removeSubrange(base...)
+                return .object(pairs)
+            }
             throw fail("expected ',' or '}'")
         }
     }
 
     mutating func array(depth: Int) throws(JSONParseError) -> JSONValue {
         pos += 1
-        var items: [JSONValue] = []
         skipSpace()
-        if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") { pos += 1; return .array(items) }
+        if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") { pos += 1; return .array([]) }
+        let base = itemStack.count
         while true {
             skipSpace()
-            items.append(try value(depth: depth + 1))
+            let item = try value(depth: depth + 1)
+            itemStack.append(item)
             skipSpace()
             guard pos < bytes.count else { throw fail("unterminated array") }
             if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
-            if bytes[pos] == UInt8(ascii: "]") { pos += 1; return .array(items) }
+            if bytes[pos] == UInt8(ascii: "]") {
+                pos += 1
+                let items = Array(itemStack[base...])
+                itemStack.removeSubrange(base...)
+                return .array(items)
+            }
             throw fail("expected ',' or ']'")
         }
     }
@@ -150,7 +167,33 @@ private struct JSONReader {
 
     mutating func string() throws(JSONParseError) -> String {
         pos += 1
-        var out: [UInt8] = []
+        // The common case first: a run with no escape, made into a String
+        // at once (checked as UTF-8 unless it is all ASCII).
+        let start = pos
+        var ascii = true
+        while pos < bytes.count {
+            let c = bytes[pos]
+            if c == UInt8(ascii: "\"") {
+                let end = pos
+                pos += 1
+                if ascii {
+                    return bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self) }
+                }
+                let s = bytes.withUnsafeBufferPointer { String(validating: UnsafeBufferPointer(rebasing: $0[start..<end]), as: UTF8.self) }
+                guard let s else { throw fail("string is not valid UTF-8") }
+                return s
+            }
+            if c == UInt8(ascii: "\\") || c < 0x20 { break }
+            if c >= 0x80 { ascii = false }
+            pos += 1
+        }
+        var out = Array(bytes[start..<pos])
+        return try escapedString(continuing: &out)
+    }
+
+    /// The rest of a string that holds an escape (or is cut short), `out`
+    /// holding what came before.
+    mutating func escapedString(continuing out: inout [UInt8]) throws(JSONParseError) -> String {
         while true {
             guard pos < bytes.count else { throw fail("unterminated string") }
             let c = bytes[pos]
@@ -193,18 +236,32 @@ private struct JSONReader {
     }
 
     mutating func number() throws(JSONParseError) -> JSONValue {
-        let start = pos
-        if bytes[pos] == UInt8(ascii: "-") { pos += 1 }
+        var negative = false
+        if bytes[pos] == UInt8(ascii: "-") { negative = true; pos += 1 }
         let digitsStart = pos
-        while pos < bytes.count, bytes[pos] >= UInt8(ascii: "0"), bytes[pos] <= UInt8(ascii: "9") { pos += 1 }
+        // Accumulated as a magnitude: 19 digits always fit; past that,
+        // overflow is checked at each step.
+        var magnitude: UInt64 = 0
+        var overflow = false
+        while pos < bytes.count, bytes[pos] >= UInt8(ascii: "0"), bytes[pos] <= UInt8(ascii: "9") {
+            let d = UInt64(bytes[pos] - UInt8(ascii: "0"))
+            let (m, o1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (n, o2) = m.addingReportingOverflow(d)
+            overflow = overflow || o1 || o2
+            magnitude = n
+            pos += 1
+        }
         guard pos > digitsStart else { throw fail("expected digits") }
         if pos < bytes.count, bytes[pos] == UInt8(ascii: ".") || bytes[pos] == UInt8(ascii: "e") || bytes[pos] == UInt8(ascii: "E") {
             throw fail("only whole numbers are accepted")
         }
         if pos - digitsStart > 1 && bytes[digitsStart] == UInt8(ascii: "0") { throw fail("leading zero") }
-        let text = String(decoding: bytes[start..<pos], as: UTF8.self)
-        if let n = Int(text) { return .number(n) }
-        if let u = UInt64(text) { return .unsigned(u) }
-        throw fail("number out of range")
+        guard !overflow else { throw fail("number out of range") }
+        if negative {
+            guard magnitude <= UInt64(Int.max) + 1 else { throw fail("number out of range") }
+            return .number(magnitude == UInt64(Int.max) + 1 ? Int.min : -Int(magnitude))
+        }
+        if magnitude <= UInt64(Int.max) { return .number(Int(magnitude)) }
+        return .unsigned(magnitude)
     }
 }

@@ -1,7 +1,11 @@
 /// A small JSON value with a deterministic printer, for `init-checkconf
 /// --json` and other machine-readable output. Keys print in the order they
 /// were given, so the output of one `JobClass` is the same on every run.
-public indirect enum JSONValue: Hashable, Sendable {
+///
+/// Not `indirect`: arrays and objects already hold their items out of
+/// line, so a value is made without a box of its own (a re-exec document
+/// holds tens of thousands of them).
+public enum JSONValue: Hashable, Sendable {
     case null
     case bool(Bool)
     case number(Int)
@@ -53,6 +57,12 @@ public indirect enum JSONValue: Hashable, Sendable {
         return out
     }
 
+    /// `compactBytes` appended to `out` (which may have room reserved
+    /// already, so that a large document is not copied as it grows).
+    public func appendCompact(to out: inout [UInt8]) {
+        write(into: &out, indent: nil, level: 0)
+    }
+
     /// Two-space indentation, one key or element a line.
     public var pretty: String {
         var out: [UInt8] = []
@@ -69,8 +79,10 @@ public indirect enum JSONValue: Hashable, Sendable {
         switch self {
         case .null: out += "null".utf8
         case .bool(let b): out += (b ? "true" : "false").utf8
-        case .number(let n): out += String(n).utf8
-        case .unsigned(let n): out += String(n).utf8
+        case .number(let n):
+            if n < 0 { out.append(UInt8(ascii: "-")) }
+            appendDigits(UInt64(n.magnitude), to: &out)
+        case .unsigned(let n): appendDigits(n, to: &out)
         case .string(let s): appendJSONQuoted(s, to: &out)
         case .array(let items):
             if items.isEmpty { out += "[]".utf8; return }
@@ -96,6 +108,22 @@ public indirect enum JSONValue: Hashable, Sendable {
             newline(level)
             out.append(UInt8(ascii: "}"))
         }
+    }
+}
+
+/// The decimal digits of `n`, without making a String.
+private func appendDigits(_ n: UInt64, to out: inout [UInt8]) {
+    if n < 10 { out.append(UInt8(ascii: "0") + UInt8(n)); return }
+    var digits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    var count = 0
+    var rest = n
+    withUnsafeMutableBytes(of: &digits) { buffer in
+        while rest > 0 {
+            buffer[31 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+            count += 1
+        }
+        out.append(contentsOf: buffer[(32 - count)...])
     }
 }
 

@@ -83,6 +83,10 @@ public final class Daemon {
     /// Clients waiting for the next reading to start, and for the current one to end.
     var reloadWaiters: [(client: Int32, id: Int)] = []
     var answeredByReading: [(client: Int32, id: Int)] = []
+    /// After a re-exec: when the job directories are read again (the
+    /// reading is put off so that it does not compete with the first
+    /// requests; `Reexec.swift`). Nil once a reading has started.
+    var rereadAt: Int64?
     /// Set by a spawn that failed for want of descriptors.
     var outOfDescriptors = false
     /// Set after work that built large temporaries; the loop then trims the heap.
@@ -195,12 +199,14 @@ public final class Daemon {
             // A re-exec: the state goes on; children that died during the
             // exec are reaped now; the job directories are read again on
             // the reading thread (an edit made meanwhile applies as after
-            // any reading), so requests are answered meanwhile.
+            // any reading), so requests are answered meanwhile, once the
+            // daemon has been back for `rereadDelayNanoseconds`.
             restore(document.shell)
             engine.timeline.daemonStart = now
             engine.timeline.reexecuted = true
             reapChildren()
-            reloadConfiguration()
+            rereadAt = monotonicNanoseconds() + Daemon.rereadDelayNanoseconds
+            armEarliestTimer()
         } else {
             startBootRecord()
             loadConfigurationNow()
@@ -417,7 +423,7 @@ public final class Daemon {
         let clientSweep = server.inputBytes > 0 || server.outputBytes > 0 ? lastClientSweep + 1_000_000_000 : nil
         clientSweepArmed = clientSweep != nil
         let earliest = [timers.values.min()?.nanoseconds, earliestTrackerTick, containment.nextDrain(now: monotonicNanoseconds()),
-                        clientSweep, server.acceptAgainAt].compactMap { $0 }.min()
+                        clientSweep, server.acceptAgainAt, rereadAt].compactMap { $0 }.min()
         timer.arm(at: earliest.map { max(1, ($0 + 999_999) / 1_000_000) })
     }
 
@@ -436,6 +442,7 @@ public final class Daemon {
             sweepClients(now: ns)
         }
         if let at = server.acceptAgainAt, at <= ns { resumeAccepting() }
+        if let at = rereadAt, at <= ns { reloadConfiguration() }
         armEarliestTimer()
     }
 
@@ -514,6 +521,7 @@ public final class Daemon {
     /// runs, one more follows it. `waiter` is a client's request to answer
     /// once a reading that began after it has been applied.
     func reloadConfiguration(waiter: (client: Int32, id: Int)? = nil) {
+        rereadAt = nil
         if let waiter { reloadWaiters.append(waiter) }
         if reload != nil {
             reloadAgain = true

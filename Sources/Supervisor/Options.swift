@@ -53,6 +53,8 @@ public struct DaemonOptions: Sendable {
     public var arguments: [String] = []
     /// The state to resume from (`--state-fd`): a re-exec, not a boot.
     public var restoring: ReexecDocument?
+    /// How long reading and decoding that document took, for the log.
+    public var restoringReadNanoseconds: Int64 = 0
 
     public init() {}
 

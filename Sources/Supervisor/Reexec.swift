@@ -19,7 +19,8 @@ import Platform
 ///
 /// Not carried: a request a client had only partly sent (its connection is
 /// kept, the partial frame is lost), a reading of the job directories in
-/// progress (it is waited for and applied first), and `expect fork|daemon`
+/// progress (abandoned: the new daemon reads them again; waited for and
+/// applied first when a client waits for its answer), and `expect fork|daemon`
 /// tracking (ptrace state cannot be handed over: a re-exec asked for while
 /// such a job is being traced, or while an `expect stop` process has not
 /// stopped yet, waits until that is over, at most `reexecWaitNanoseconds`).
@@ -28,6 +29,12 @@ extension Daemon {
     /// own bound (`Tracking.giveUpNanoseconds`), so a job whose daemon is
     /// taken as found at that bound lets a waiting re-exec go on.
     static let reexecWaitNanoseconds: Int64 = 15_000_000_000
+
+    /// How long after a re-exec the job directories are read again: the
+    /// reading (every job file parsed, on the reading thread) would
+    /// otherwise take a core from the loop just as clients come back.
+    /// A re-exec before then leaves the reading to the next daemon.
+    static let rereadDelayNanoseconds: Int64 = 200_000_000
 
     /// Why a re-exec cannot happen now, if it cannot: what it must wait for
     /// (`reexecWait`), or what stops it whatever it waits.
@@ -154,10 +161,18 @@ extension Daemon {
     func reexec() -> String? {
         if let why = reexecRefusal() { return why }
         let started = monotonicNanoseconds()
-        // A reading of the job directories in progress is waited for and
-        // applied (it is not carried across).
-        for _ in 0..<4 where reload != nil { finishReload(waiting: true) }
-        if reload != nil { return "cannot re-exec while the job directories are being read; try again" }
+        // A reading of the job directories in progress is not carried
+        // across. The new daemon reads them again anyway, so the reading is
+        // left to end with the exec, unless an `initctl reload-configuration`
+        // waits for its answer: then it is waited for and applied. (Waiting
+        // always made each of a run of re-execs wait for the reading the
+        // one before had started: docs/PERFORMANCE.md, "Re-exec".)
+        for _ in 0..<4 where reload != nil && !(answeredByReading.isEmpty && reloadWaiters.isEmpty) {
+            finishReload(waiting: true)
+        }
+        if reload != nil && !(answeredByReading.isEmpty && reloadWaiters.isEmpty) {
+            return "cannot re-exec while the job directories are being read; try again"
+        }
         let document = reexecDocument()
         let bytes: [UInt8]
         do {
@@ -250,6 +265,6 @@ extension Daemon {
             pending[p.request] = (p.client, p.id, method)
         }
         armEarliestTimer()
-        log.write(.message, "re-executed: \(engine.state.instances.count) instances, \(server.clients.count) clients taken back in \((monotonicNanoseconds() - started) / 1000) µs")
+        log.write(.message, "re-executed: \(engine.state.instances.count) instances, \(server.clients.count) clients; state document read in \(options.restoringReadNanoseconds / 1000) µs, taken back in \((monotonicNanoseconds() - started) / 1000) µs")
     }
 }

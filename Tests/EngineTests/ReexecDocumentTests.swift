@@ -156,3 +156,42 @@ private func fixtureEdited(_ from: String, _ to: String) throws -> [UInt8] {
     // The untouched fixture still decodes.
     #expect((try? ReexecDocument.decode(Array(try Data(contentsOf: fixture))).get()) != nil)
 }
+
+/// FuzzReexec (the run that first compared the hand-written reader with
+/// the Codable one; the input is Fuzz/corpus/reexec/instance-given-twice):
+/// a document listing one instance twice decoded, the second record
+/// replacing the first but the instance counted twice in its class, so
+/// the document did not round-trip (and `list` would have shown the
+/// instance twice). An instance is one record; a document that lists one
+/// twice is refused, with a message that names it.
+@Test func reexecDocumentListingOneInstanceTwiceIsRefused() throws {
+    let found = try Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../Fuzz/corpus/reexec/instance-given-twice"))
+    guard case .failure(let e) = ReexecDocument.decode(Array(found)) else {
+        Issue.record("a document listing instance 'b' twice was accepted"); return
+    }
+    #expect(e.description.contains("the instance b is listed twice"), "\(e)")
+    // The Codable reader refuses it too.
+    #expect((try? JSONValueDecoder().decode(ReexecDocument.self, from: try JSONValue.parse(Array(found)))) == nil)
+}
+
+/// FuzzReexec (Fuzz/corpus/reexec/format-given-twice): a document giving
+/// `format` twice, the daybreak one first and another last, was accepted,
+/// since the check looked at the first while the reader (as the Codable
+/// one) takes a member's last value; the document read then said the other
+/// format, and did not read again once written. The checks now take the
+/// last value, as the reader does.
+@Test func reexecDocumentGivingTheFormatOrVersionTwiceIsJudgedByTheLast() throws {
+    let bytes = try ReexecDocument(engine: midFlight().engine.state, shell: shell()).encoded()
+    let text = String(decoding: bytes, as: UTF8.self)
+    #expect(text.hasSuffix("}"))
+    let otherFormat = Array((text.dropLast() + #","format":"other"}"#).utf8)
+    #expect(ReexecDocument.decode(otherFormat)
+        == .failure(ReexecDocumentError("the state document is not a daybreak state document (no \"format\": \"daybreak-state\")")))
+    let otherVersion = Array((text.dropLast() + #","version":2}"#).utf8)
+    #expect(ReexecDocument.decode(otherVersion)
+        == .failure(ReexecDocumentError("the state document is version 2, and this build reads version 1 only")))
+    let found = try Data(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../Fuzz/corpus/reexec/format-given-twice"))
+    guard case .failure = ReexecDocument.decode(Array(found)) else { Issue.record("accepted"); return }
+}
